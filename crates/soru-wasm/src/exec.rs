@@ -1,0 +1,1310 @@
+//! The tick-steppable interpreter.
+//!
+//! A [`Machine`] is the whole execution state as data: value stack, call
+//! frames, program counter, current function and instance, and any bulk
+//! operation in progress. [`Machine::run`] executes at most the given number
+//! of ticks and returns; the machine can then be resumed, or serialized and
+//! resumed elsewhere. Calls to host functions return control to the embedder
+//! ([`Outcome::HostCall`]), which resumes with [`Machine::resume_host`].
+
+use std::sync::Arc;
+
+use crate::code::Op;
+use crate::limits;
+use crate::store::{FuncInst, Store, NULL_REF};
+use crate::types::{Module, SegmentMode};
+
+/// Bytes a bulk memory operation moves per tick.
+pub const BULK_MEMORY_CHUNK: u32 = 2048;
+/// Elements a bulk table operation moves per tick.
+pub const BULK_TABLE_CHUNK: u32 = 256;
+
+/// A WebAssembly trap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum Trap {
+    /// `unreachable` executed.
+    #[error("unreachable")]
+    Unreachable,
+    /// Memory access out of bounds.
+    #[error("out of bounds memory access")]
+    MemoryOutOfBounds,
+    /// Table access out of bounds.
+    #[error("out of bounds table access")]
+    TableOutOfBounds,
+    /// `call_indirect` with an index outside the table.
+    #[error("undefined element")]
+    UndefinedElement,
+    /// `call_indirect` on a null element.
+    #[error("uninitialized element")]
+    UninitializedElement,
+    /// `call_indirect` with the wrong signature.
+    #[error("indirect call type mismatch")]
+    IndirectCallTypeMismatch,
+    /// Integer division or remainder by zero.
+    #[error("integer divide by zero")]
+    IntegerDivideByZero,
+    /// Signed division overflow or out-of-range float-to-int conversion.
+    #[error("integer overflow")]
+    IntegerOverflow,
+    /// Float-to-int conversion of NaN.
+    #[error("invalid conversion to integer")]
+    InvalidConversionToInteger,
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The tick budget is spent; call [`Machine::run`] again to continue.
+    OutOfTicks,
+    /// The invoked function returned these values.
+    Returned(Vec<u64>),
+    /// A host function was called; resume with [`Machine::resume_host`].
+    HostCall {
+        /// The embedder's id of the function.
+        host_id: u32,
+        /// Store address of the function.
+        func: u32,
+        /// Arguments.
+        args: Vec<u64>,
+    },
+    /// A trap.
+    Trap(Trap),
+    /// The call stack or value stack limit was reached.
+    Exhausted,
+}
+
+/// Errors from misuse of the machine API (not from the running code).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MachineError {
+    /// `run` on a machine that finished, trapped or waits for a host result.
+    #[error("the machine is not runnable in state {0}")]
+    NotRunnable(&'static str),
+    /// Wrong number of arguments or results.
+    #[error("arity mismatch: {0}")]
+    Arity(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Frame {
+    ret_pc: u32,
+    fp: u32,
+    func: u32,
+    instance: u32,
+}
+
+/// A bulk operation in progress (one chunk per tick).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bulk {
+    MemFill {
+        mem: u32,
+        dst: u32,
+        value: u8,
+        len: u32,
+    },
+    MemCopy {
+        mem: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    },
+    MemInit {
+        mem: u32,
+        dst: u32,
+        data: u32,
+        src: u32,
+        len: u32,
+    },
+    TableFill {
+        table: u32,
+        dst: u32,
+        value: u64,
+        len: u32,
+    },
+    TableCopy {
+        dst_table: u32,
+        src_table: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    },
+    TableInit {
+        table: u32,
+        elem: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Running,
+    AwaitingHost { results: u32 },
+    Done,
+}
+
+/// The execution state of one invocation.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    stack: Vec<u64>,
+    frames: Vec<Frame>,
+    pc: u32,
+    fp: u32,
+    func: u32,
+    instance: u32,
+    pending: Option<Bulk>,
+    state: State,
+    started: bool,
+}
+
+/// `⌈len / chunk⌉`: the extra ticks a bulk operation of `len` costs.
+pub fn bulk_ticks(len: u32, chunk: u32) -> u64 {
+    u64::from(len).div_ceil(u64::from(chunk))
+}
+
+impl Machine {
+    /// A machine about to call function `func` (a store address) with `args`.
+    pub fn invoke(store: &Store, func: u32, args: &[u64]) -> Result<Self, MachineError> {
+        let ty = store.func_type(func);
+        if ty.params.len() != args.len() {
+            return Err(MachineError::Arity(format!(
+                "{} arguments given, {} expected",
+                args.len(),
+                ty.params.len()
+            )));
+        }
+        let mut m = Machine {
+            stack: args.to_vec(),
+            frames: Vec::new(),
+            pc: u32::MAX,
+            fp: 0,
+            func,
+            instance: u32::MAX,
+            pending: None,
+            state: State::Running,
+            started: false,
+        };
+        // The entry call itself is set up by the first `run`.
+        m.pc = u32::MAX;
+        Ok(m)
+    }
+
+    /// Whether the invocation has finished (returned or trapped).
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Call depth (frames on the stack, the current one included).
+    pub fn depth(&self) -> usize {
+        self.frames.len() + usize::from(self.pc != u32::MAX)
+    }
+
+    /// Feeds the results of the host call the machine is waiting for.
+    pub fn resume_host(&mut self, results: &[u64]) -> Result<(), MachineError> {
+        match self.state {
+            State::AwaitingHost { results: n } if n as usize == results.len() => {
+                self.stack.extend_from_slice(results);
+                self.state = State::Running;
+                Ok(())
+            }
+            State::AwaitingHost { results: n } => Err(MachineError::Arity(format!(
+                "{} host results given, {n} expected",
+                results.len()
+            ))),
+            _ => Err(MachineError::NotRunnable("not waiting for a host call")),
+        }
+    }
+
+    /// Applies the active segments of instance `inst` and runs nothing else
+    /// (the start function is invoked separately). Active segments are
+    /// copied in order; a segment out of bounds traps, leaving earlier
+    /// writes in place, as the specification requires.
+    pub fn initialize(store: &mut Store, inst: u32) -> Result<(), Trap> {
+        let module = store.instances[inst as usize].module.clone();
+        for (i, seg) in module.elems.iter().enumerate() {
+            let elem = store.instances[inst as usize].elems[i];
+            match seg.mode {
+                SegmentMode::Active { index, offset } => {
+                    let table = store.instances[inst as usize].tables[index as usize];
+                    let dst = store.segment_offset(inst, &offset);
+                    let items = store.elems[elem as usize].take().unwrap_or_default();
+                    let t = &mut store.tables[table as usize].elems;
+                    let end = u64::from(dst) + items.len() as u64;
+                    if end > t.len() as u64 {
+                        return Err(Trap::TableOutOfBounds);
+                    }
+                    t[dst as usize..end as usize].copy_from_slice(&items);
+                }
+                SegmentMode::Declarative => store.elems[elem as usize] = None,
+                SegmentMode::Passive => {}
+            }
+        }
+        for (i, seg) in module.datas.iter().enumerate() {
+            if let SegmentMode::Active { index, offset } = seg.mode {
+                let data = store.instances[inst as usize].datas[i];
+                let mem = store.instances[inst as usize].memories[index as usize];
+                let dst = store.segment_offset(inst, &offset);
+                let bytes = store.datas[data as usize].take().unwrap_or_else(|| Arc::from(&[][..]));
+                let m = &mut store.memories[mem as usize].data;
+                let end = u64::from(dst) + bytes.len() as u64;
+                if end > m.len() as u64 {
+                    return Err(Trap::MemoryOutOfBounds);
+                }
+                m[dst as usize..end as usize].copy_from_slice(&bytes);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, outcome: Outcome) -> Outcome {
+        if matches!(outcome, Outcome::Trap(_) | Outcome::Exhausted | Outcome::Returned(_)) {
+            self.state = State::Done;
+        }
+        outcome
+    }
+
+    /// Enters function `addr`, whose arguments are on the stack. Returns an
+    /// outcome if control leaves the interpreter.
+    fn enter(&mut self, store: &Store, addr: u32, code: &mut Arc<Module>) -> Option<Outcome> {
+        match store.funcs[addr as usize] {
+            FuncInst::Wasm {
+                instance,
+                body,
+                type_id,
+                ..
+            } => {
+                let module = &store.instances[instance as usize].module;
+                let b = &module.bodies[body as usize];
+                let params = store.types[type_id as usize].params.len();
+                if self.frames.len() + 1 >= limits::MAX_FRAMES {
+                    return Some(Outcome::Exhausted);
+                }
+                let fp = self.stack.len() - params;
+                let needed = fp + params + b.num_locals as usize + b.max_height as usize;
+                if needed > limits::MAX_STACK_SLOTS {
+                    return Some(Outcome::Exhausted);
+                }
+                self.stack.resize(self.stack.len() + b.num_locals as usize, 0);
+                if self.pc != u32::MAX {
+                    self.frames.push(Frame {
+                        ret_pc: self.pc,
+                        fp: self.fp,
+                        func: self.func,
+                        instance: self.instance,
+                    });
+                }
+                self.fp = fp as u32;
+                self.pc = b.start;
+                self.func = addr;
+                if self.instance != instance {
+                    self.instance = instance;
+                    *code = module.clone();
+                }
+                None
+            }
+            FuncInst::Host { host_id, type_id } => {
+                let ty = &store.types[type_id as usize];
+                let args = self.stack.split_off(self.stack.len() - ty.params.len());
+                self.state = State::AwaitingHost {
+                    results: ty.results.len() as u32,
+                };
+                Some(Outcome::HostCall {
+                    host_id,
+                    func: addr,
+                    args,
+                })
+            }
+        }
+    }
+
+    /// Runs at most `*fuel` ticks, decrementing it by the ticks spent.
+    pub fn run(&mut self, store: &mut Store, fuel: &mut u64) -> Result<Outcome, MachineError> {
+        match self.state {
+            State::Running => {}
+            State::AwaitingHost { .. } => return Err(MachineError::NotRunnable("awaiting a host result")),
+            State::Done => return Err(MachineError::NotRunnable("done")),
+        }
+        let mut code: Arc<Module> = if self.instance == u32::MAX {
+            Arc::new(Module::default())
+        } else {
+            store.instances[self.instance as usize].module.clone()
+        };
+        if !self.started {
+            // First run: the entry call (or a host function called directly,
+            // whose results are then the invocation's results).
+            self.started = true;
+            if let Some(o) = self.enter(store, self.func, &mut code) {
+                return Ok(self.finish(o));
+            }
+        } else if self.pc == u32::MAX {
+            let results = std::mem::take(&mut self.stack);
+            return Ok(self.finish(Outcome::Returned(results)));
+        }
+        let outcome = self.interpret(store, fuel, &mut code);
+        Ok(self.finish(outcome))
+    }
+
+    fn mem_addr(store: &Store, instance: u32) -> u32 {
+        store.instances[instance as usize].memories[0]
+    }
+
+    fn step_bulk(&mut self, store: &mut Store, bulk: Bulk) {
+        let next = match bulk {
+            Bulk::MemFill { mem, dst, value, len } => {
+                let n = len.min(BULK_MEMORY_CHUNK);
+                let m = &mut store.memories[mem as usize].data;
+                m[dst as usize..(dst + n) as usize].fill(value);
+                (len > n).then_some(Bulk::MemFill {
+                    mem,
+                    dst: dst + n,
+                    value,
+                    len: len - n,
+                })
+            }
+            Bulk::MemCopy { mem, dst, src, len } => {
+                let n = len.min(BULK_MEMORY_CHUNK);
+                let m = &mut store.memories[mem as usize].data;
+                if dst <= src {
+                    m.copy_within(src as usize..(src + n) as usize, dst as usize);
+                    (len > n).then_some(Bulk::MemCopy {
+                        mem,
+                        dst: dst + n,
+                        src: src + n,
+                        len: len - n,
+                    })
+                } else {
+                    // Overlap with dst above src: copy from the end.
+                    let off = len - n;
+                    m.copy_within((src + off) as usize..(src + len) as usize, (dst + off) as usize);
+                    (len > n).then_some(Bulk::MemCopy {
+                        mem,
+                        dst,
+                        src,
+                        len: len - n,
+                    })
+                }
+            }
+            Bulk::MemInit {
+                mem,
+                dst,
+                data,
+                src,
+                len,
+            } => {
+                let n = len.min(BULK_MEMORY_CHUNK);
+                let bytes = store.datas[data as usize].clone().unwrap_or_else(|| Arc::from(&[][..]));
+                let m = &mut store.memories[mem as usize].data;
+                m[dst as usize..(dst + n) as usize].copy_from_slice(&bytes[src as usize..(src + n) as usize]);
+                (len > n).then_some(Bulk::MemInit {
+                    mem,
+                    dst: dst + n,
+                    data,
+                    src: src + n,
+                    len: len - n,
+                })
+            }
+            Bulk::TableFill { table, dst, value, len } => {
+                let n = len.min(BULK_TABLE_CHUNK);
+                store.tables[table as usize].elems[dst as usize..(dst + n) as usize].fill(value);
+                (len > n).then_some(Bulk::TableFill {
+                    table,
+                    dst: dst + n,
+                    value,
+                    len: len - n,
+                })
+            }
+            Bulk::TableCopy {
+                dst_table,
+                src_table,
+                dst,
+                src,
+                len,
+            } => {
+                let n = len.min(BULK_TABLE_CHUNK);
+                let forward = dst_table != src_table || dst <= src;
+                let (d, s) = if forward {
+                    (dst, src)
+                } else {
+                    (dst + len - n, src + len - n)
+                };
+                let chunk: Vec<u64> = store.tables[src_table as usize].elems[s as usize..(s + n) as usize].to_vec();
+                store.tables[dst_table as usize].elems[d as usize..(d + n) as usize].copy_from_slice(&chunk);
+                (len > n).then_some(if forward {
+                    Bulk::TableCopy {
+                        dst_table,
+                        src_table,
+                        dst: dst + n,
+                        src: src + n,
+                        len: len - n,
+                    }
+                } else {
+                    Bulk::TableCopy {
+                        dst_table,
+                        src_table,
+                        dst,
+                        src,
+                        len: len - n,
+                    }
+                })
+            }
+            Bulk::TableInit {
+                table,
+                elem,
+                dst,
+                src,
+                len,
+            } => {
+                let n = len.min(BULK_TABLE_CHUNK);
+                let items = store.elems[elem as usize].as_deref().unwrap_or(&[]);
+                let chunk: Vec<u64> = items[src as usize..(src + n) as usize].to_vec();
+                store.tables[table as usize].elems[dst as usize..(dst + n) as usize].copy_from_slice(&chunk);
+                (len > n).then_some(Bulk::TableInit {
+                    table,
+                    elem,
+                    dst: dst + n,
+                    src: src + n,
+                    len: len - n,
+                })
+            }
+        };
+        self.pending = next;
+    }
+
+    #[allow(clippy::cognitive_complexity)]
+    fn interpret(&mut self, store: &mut Store, fuel: &mut u64, code: &mut Arc<Module>) -> Outcome {
+        macro_rules! pop {
+            () => {
+                self.stack.pop().expect("validated code never underflows")
+            };
+        }
+        macro_rules! push {
+            ($v:expr) => {{
+                let v: u64 = $v;
+                self.stack.push(v)
+            }};
+        }
+        macro_rules! trap {
+            ($t:expr) => {
+                return Outcome::Trap($t)
+            };
+        }
+        macro_rules! un32 {
+            ($f:expr) => {{
+                let a = pop!() as u32;
+                let f: fn(u32) -> u32 = $f;
+                push!(u64::from(f(a)))
+            }};
+        }
+        macro_rules! bin32 {
+            ($f:expr) => {{
+                let b = pop!() as u32;
+                let a = pop!() as u32;
+                let f: fn(u32, u32) -> u32 = $f;
+                push!(u64::from(f(a, b)))
+            }};
+        }
+        macro_rules! cmp32 {
+            ($f:expr) => {{
+                let b = pop!() as u32;
+                let a = pop!() as u32;
+                let f: fn(u32, u32) -> bool = $f;
+                push!(u64::from(f(a, b)))
+            }};
+        }
+        macro_rules! un64 {
+            ($f:expr) => {{
+                let a = pop!();
+                let f: fn(u64) -> u64 = $f;
+                push!(f(a))
+            }};
+        }
+        macro_rules! bin64 {
+            ($f:expr) => {{
+                let b = pop!();
+                let a = pop!();
+                let f: fn(u64, u64) -> u64 = $f;
+                push!(f(a, b))
+            }};
+        }
+        macro_rules! cmp64 {
+            ($f:expr) => {{
+                let b = pop!();
+                let a = pop!();
+                let f: fn(u64, u64) -> bool = $f;
+                push!(u64::from(f(a, b)))
+            }};
+        }
+        macro_rules! f32un {
+            ($f:expr) => {{
+                let a = f32::from_bits(pop!() as u32);
+                let f: fn(f32) -> f32 = $f;
+                push!(u64::from(float::quiet32(f(a)).to_bits()))
+            }};
+        }
+        macro_rules! f32bin {
+            ($f:expr) => {{
+                let b = f32::from_bits(pop!() as u32);
+                let a = f32::from_bits(pop!() as u32);
+                let f: fn(f32, f32) -> f32 = $f;
+                push!(u64::from(float::quiet32(f(a, b)).to_bits()))
+            }};
+        }
+        macro_rules! f32cmp {
+            ($f:expr) => {{
+                let b = f32::from_bits(pop!() as u32);
+                let a = f32::from_bits(pop!() as u32);
+                let f: fn(f32, f32) -> bool = $f;
+                push!(u64::from(f(a, b)))
+            }};
+        }
+        macro_rules! f64un {
+            ($f:expr) => {{
+                let a = f64::from_bits(pop!());
+                let f: fn(f64) -> f64 = $f;
+                push!(float::quiet64(f(a)).to_bits())
+            }};
+        }
+        macro_rules! f64bin {
+            ($f:expr) => {{
+                let b = f64::from_bits(pop!());
+                let a = f64::from_bits(pop!());
+                let f: fn(f64, f64) -> f64 = $f;
+                push!(float::quiet64(f(a, b)).to_bits())
+            }};
+        }
+        macro_rules! f64cmp {
+            ($f:expr) => {{
+                let b = f64::from_bits(pop!());
+                let a = f64::from_bits(pop!());
+                let f: fn(f64, f64) -> bool = $f;
+                push!(u64::from(f(a, b)))
+            }};
+        }
+        macro_rules! addr {
+            ($offset:expr, $size:expr) => {{
+                let base = pop!() as u32;
+                let ea = u64::from(base) + u64::from($offset);
+                let mem = Self::mem_addr(store, self.instance);
+                let data = &store.memories[mem as usize].data;
+                if ea + $size > data.len() as u64 {
+                    trap!(Trap::MemoryOutOfBounds);
+                }
+                (mem, ea as usize)
+            }};
+        }
+        macro_rules! load {
+            ($offset:expr, $n:literal, $conv:expr) => {{
+                let (mem, ea) = addr!($offset, $n);
+                let bytes: [u8; $n] = store.memories[mem as usize].data[ea..ea + $n]
+                    .try_into()
+                    .expect("bounds checked");
+                let f: fn([u8; $n]) -> u64 = $conv;
+                push!(f(bytes))
+            }};
+        }
+        macro_rules! store_mem {
+            ($offset:expr, $n:literal, $conv:expr) => {{
+                let v = pop!();
+                let (mem, ea) = addr!($offset, $n);
+                let f: fn(u64) -> [u8; $n] = $conv;
+                store.memories[mem as usize].data[ea..ea + $n].copy_from_slice(&f(v));
+            }};
+        }
+        macro_rules! branch {
+            ($target:expr, $drop:expr, $keep:expr) => {{
+                let (drop, keep) = ($drop as usize, $keep as usize);
+                if drop > 0 {
+                    let len = self.stack.len();
+                    self.stack.copy_within(len - keep..len, len - keep - drop);
+                    self.stack.truncate(len - drop);
+                }
+                self.pc = $target;
+            }};
+        }
+
+        loop {
+            if *fuel == 0 {
+                return Outcome::OutOfTicks;
+            }
+            *fuel -= 1;
+            if let Some(bulk) = self.pending {
+                self.step_bulk(store, bulk);
+                continue;
+            }
+            let op = code.code[self.pc as usize];
+            self.pc += 1;
+            match op {
+                Op::Unreachable => trap!(Trap::Unreachable),
+                Op::Br { target, drop, keep } => branch!(target, drop, keep),
+                Op::BrIf { target, drop, keep } => {
+                    if pop!() as u32 != 0 {
+                        branch!(target, drop, keep);
+                    }
+                }
+                Op::BrUnless { target } => {
+                    if pop!() as u32 == 0 {
+                        self.pc = target;
+                    }
+                }
+                Op::BrTable { len } => {
+                    let i = (pop!() as u32).min(len);
+                    match code.code[(self.pc + i) as usize] {
+                        Op::BrTableEntry { target, drop, keep } => branch!(target, drop, keep),
+                        other => unreachable!("br_table entry expected, found {other:?}"),
+                    }
+                }
+                Op::BrTableEntry { .. } => unreachable!("br_table entries are not executed"),
+                Op::Return => {
+                    let arity = store.func_type(self.func).results.len();
+                    let len = self.stack.len();
+                    let fp = self.fp as usize;
+                    self.stack.copy_within(len - arity..len, fp);
+                    self.stack.truncate(fp + arity);
+                    match self.frames.pop() {
+                        Some(f) => {
+                            self.pc = f.ret_pc;
+                            self.fp = f.fp;
+                            self.func = f.func;
+                            if self.instance != f.instance {
+                                self.instance = f.instance;
+                                *code = store.instances[f.instance as usize].module.clone();
+                            }
+                        }
+                        None => {
+                            self.pc = u32::MAX;
+                            return Outcome::Returned(std::mem::take(&mut self.stack));
+                        }
+                    }
+                }
+                Op::Call { func } => {
+                    let addr = store.instances[self.instance as usize].funcs[func as usize];
+                    if let Some(o) = self.enter(store, addr, code) {
+                        return o;
+                    }
+                }
+                Op::CallIndirect { type_index, table } => {
+                    let inst = &store.instances[self.instance as usize];
+                    let want = inst.types[type_index as usize];
+                    let t = &store.tables[inst.tables[table as usize] as usize];
+                    let i = pop!() as u32;
+                    let Some(&r) = t.elems.get(i as usize) else {
+                        trap!(Trap::UndefinedElement)
+                    };
+                    if r == NULL_REF {
+                        trap!(Trap::UninitializedElement);
+                    }
+                    let addr = r as u32;
+                    if store.funcs[addr as usize].type_id() != want {
+                        trap!(Trap::IndirectCallTypeMismatch);
+                    }
+                    if let Some(o) = self.enter(store, addr, code) {
+                        return o;
+                    }
+                }
+                Op::Drop => {
+                    pop!();
+                }
+                Op::Select => {
+                    let c = pop!() as u32;
+                    let b = pop!();
+                    if c == 0 {
+                        *self.stack.last_mut().expect("validated") = b;
+                    }
+                }
+                Op::LocalGet(i) => push!(self.stack[(self.fp + i) as usize]),
+                Op::LocalSet(i) => {
+                    let v = pop!();
+                    self.stack[(self.fp + i) as usize] = v;
+                }
+                Op::LocalTee(i) => {
+                    let v = *self.stack.last().expect("validated");
+                    self.stack[(self.fp + i) as usize] = v;
+                }
+                Op::GlobalGet(g) => {
+                    let a = store.instances[self.instance as usize].globals[g as usize];
+                    push!(store.globals[a as usize].value)
+                }
+                Op::GlobalSet(g) => {
+                    let a = store.instances[self.instance as usize].globals[g as usize];
+                    store.globals[a as usize].value = pop!();
+                }
+                Op::TableGet(t) => {
+                    let a = store.instances[self.instance as usize].tables[t as usize];
+                    let i = pop!() as u32;
+                    match store.tables[a as usize].elems.get(i as usize) {
+                        Some(&v) => push!(v),
+                        None => trap!(Trap::TableOutOfBounds),
+                    }
+                }
+                Op::TableSet(t) => {
+                    let a = store.instances[self.instance as usize].tables[t as usize];
+                    let v = pop!();
+                    let i = pop!() as u32;
+                    match store.tables[a as usize].elems.get_mut(i as usize) {
+                        Some(slot) => *slot = v,
+                        None => trap!(Trap::TableOutOfBounds),
+                    }
+                }
+                Op::TableSize(t) => {
+                    let a = store.instances[self.instance as usize].tables[t as usize];
+                    push!(store.tables[a as usize].elems.len() as u64)
+                }
+                Op::TableGrow(t) => {
+                    let a = store.instances[self.instance as usize].tables[t as usize];
+                    let n = pop!() as u32;
+                    let init = pop!();
+                    let table = &mut store.tables[a as usize];
+                    let old = table.elems.len() as u64;
+                    let new = old + u64::from(n);
+                    let max =
+                        u64::from(table.ty.limits.max.unwrap_or(u32::MAX)).min(u64::from(limits::MAX_TABLE_ELEMS));
+                    if new > max {
+                        push!(u64::from(u32::MAX))
+                    } else {
+                        table.elems.resize(new as usize, init);
+                        push!(old)
+                    }
+                }
+                Op::TableFill(t) => {
+                    let a = store.instances[self.instance as usize].tables[t as usize];
+                    let n = pop!() as u32;
+                    let v = pop!();
+                    let d = pop!() as u32;
+                    if u64::from(d) + u64::from(n) > store.tables[a as usize].elems.len() as u64 {
+                        trap!(Trap::TableOutOfBounds);
+                    }
+                    if n > 0 {
+                        self.pending = Some(Bulk::TableFill {
+                            table: a,
+                            dst: d,
+                            value: v,
+                            len: n,
+                        });
+                    }
+                }
+                Op::TableCopy { dst, src } => {
+                    let inst = &store.instances[self.instance as usize];
+                    let (da, sa) = (inst.tables[dst as usize], inst.tables[src as usize]);
+                    let n = pop!() as u32;
+                    let s = pop!() as u32;
+                    let d = pop!() as u32;
+                    if u64::from(s) + u64::from(n) > store.tables[sa as usize].elems.len() as u64
+                        || u64::from(d) + u64::from(n) > store.tables[da as usize].elems.len() as u64
+                    {
+                        trap!(Trap::TableOutOfBounds);
+                    }
+                    if n > 0 {
+                        self.pending = Some(Bulk::TableCopy {
+                            dst_table: da,
+                            src_table: sa,
+                            dst: d,
+                            src: s,
+                            len: n,
+                        });
+                    }
+                }
+                Op::TableInit { table, elem } => {
+                    let inst = &store.instances[self.instance as usize];
+                    let (ta, ea) = (inst.tables[table as usize], inst.elems[elem as usize]);
+                    let n = pop!() as u32;
+                    let s = pop!() as u32;
+                    let d = pop!() as u32;
+                    let items = store.elems[ea as usize].as_ref().map_or(0, Vec::len) as u64;
+                    if u64::from(s) + u64::from(n) > items
+                        || u64::from(d) + u64::from(n) > store.tables[ta as usize].elems.len() as u64
+                    {
+                        trap!(Trap::TableOutOfBounds);
+                    }
+                    if n > 0 {
+                        self.pending = Some(Bulk::TableInit {
+                            table: ta,
+                            elem: ea,
+                            dst: d,
+                            src: s,
+                            len: n,
+                        });
+                    }
+                }
+                Op::ElemDrop(e) => {
+                    let a = store.instances[self.instance as usize].elems[e as usize];
+                    store.elems[a as usize] = None;
+                }
+                Op::I32Load(o) => load!(o, 4, |b| u64::from(u32::from_le_bytes(b))),
+                Op::I64Load(o) => load!(o, 8, u64::from_le_bytes),
+                Op::F32Load(o) => load!(o, 4, |b| u64::from(u32::from_le_bytes(b))),
+                Op::F64Load(o) => load!(o, 8, u64::from_le_bytes),
+                Op::I32Load8S(o) => load!(o, 1, |b| u64::from(b[0] as i8 as i32 as u32)),
+                Op::I32Load8U(o) => load!(o, 1, |b| u64::from(b[0])),
+                Op::I32Load16S(o) => load!(o, 2, |b| u64::from(i16::from_le_bytes(b) as i32 as u32)),
+                Op::I32Load16U(o) => load!(o, 2, |b| u64::from(u16::from_le_bytes(b))),
+                Op::I64Load8S(o) => load!(o, 1, |b| b[0] as i8 as i64 as u64),
+                Op::I64Load8U(o) => load!(o, 1, |b| u64::from(b[0])),
+                Op::I64Load16S(o) => load!(o, 2, |b| i16::from_le_bytes(b) as i64 as u64),
+                Op::I64Load16U(o) => load!(o, 2, |b| u64::from(u16::from_le_bytes(b))),
+                Op::I64Load32S(o) => load!(o, 4, |b| i32::from_le_bytes(b) as i64 as u64),
+                Op::I64Load32U(o) => load!(o, 4, |b| u64::from(u32::from_le_bytes(b))),
+                Op::I32Store(o) | Op::F32Store(o) => store_mem!(o, 4, |v| (v as u32).to_le_bytes()),
+                Op::I64Store(o) | Op::F64Store(o) => store_mem!(o, 8, u64::to_le_bytes),
+                Op::I32Store8(o) | Op::I64Store8(o) => store_mem!(o, 1, |v| [v as u8]),
+                Op::I32Store16(o) | Op::I64Store16(o) => store_mem!(o, 2, |v| (v as u16).to_le_bytes()),
+                Op::I64Store32(o) => store_mem!(o, 4, |v| (v as u32).to_le_bytes()),
+                Op::MemorySize => {
+                    let mem = Self::mem_addr(store, self.instance);
+                    push!(u64::from(store.memories[mem as usize].pages()))
+                }
+                Op::MemoryGrow => {
+                    let mem = Self::mem_addr(store, self.instance);
+                    let n = pop!() as u32;
+                    match store.memories[mem as usize].grow(n) {
+                        Some(old) => push!(u64::from(old)),
+                        None => push!(u64::from(u32::MAX)),
+                    }
+                }
+                Op::MemoryFill => {
+                    let mem = Self::mem_addr(store, self.instance);
+                    let n = pop!() as u32;
+                    let v = pop!() as u8;
+                    let d = pop!() as u32;
+                    if u64::from(d) + u64::from(n) > store.memories[mem as usize].data.len() as u64 {
+                        trap!(Trap::MemoryOutOfBounds);
+                    }
+                    if n > 0 {
+                        self.pending = Some(Bulk::MemFill {
+                            mem,
+                            dst: d,
+                            value: v,
+                            len: n,
+                        });
+                    }
+                }
+                Op::MemoryCopy => {
+                    let mem = Self::mem_addr(store, self.instance);
+                    let n = pop!() as u32;
+                    let s = pop!() as u32;
+                    let d = pop!() as u32;
+                    let size = store.memories[mem as usize].data.len() as u64;
+                    if u64::from(s) + u64::from(n) > size || u64::from(d) + u64::from(n) > size {
+                        trap!(Trap::MemoryOutOfBounds);
+                    }
+                    if n > 0 {
+                        self.pending = Some(Bulk::MemCopy {
+                            mem,
+                            dst: d,
+                            src: s,
+                            len: n,
+                        });
+                    }
+                }
+                Op::MemoryInit(seg) => {
+                    let inst = &store.instances[self.instance as usize];
+                    let (mem, data) = (inst.memories[0], inst.datas[seg as usize]);
+                    let n = pop!() as u32;
+                    let s = pop!() as u32;
+                    let d = pop!() as u32;
+                    let len = store.datas[data as usize].as_ref().map_or(0, |b| b.len()) as u64;
+                    if u64::from(s) + u64::from(n) > len
+                        || u64::from(d) + u64::from(n) > store.memories[mem as usize].data.len() as u64
+                    {
+                        trap!(Trap::MemoryOutOfBounds);
+                    }
+                    if n > 0 {
+                        self.pending = Some(Bulk::MemInit {
+                            mem,
+                            dst: d,
+                            data,
+                            src: s,
+                            len: n,
+                        });
+                    }
+                }
+                Op::DataDrop(seg) => {
+                    let a = store.instances[self.instance as usize].datas[seg as usize];
+                    store.datas[a as usize] = None;
+                }
+                Op::I32Const(v) => push!(u64::from(v as u32)),
+                Op::I64Const(v) => push!(v as u64),
+                Op::F32Const(v) => push!(u64::from(v)),
+                Op::F64Const(v) => push!(v),
+                Op::RefNull => push!(NULL_REF),
+                Op::RefIsNull => {
+                    let v = pop!();
+                    push!(u64::from(v == NULL_REF))
+                }
+                Op::RefFunc(f) => push!(u64::from(store.instances[self.instance as usize].funcs[f as usize])),
+
+                Op::I32Eqz => un32!(|a| u32::from(a == 0)),
+                Op::I32Eq => cmp32!(|a, b| a == b),
+                Op::I32Ne => cmp32!(|a, b| a != b),
+                Op::I32LtS => cmp32!(|a, b| (a as i32) < (b as i32)),
+                Op::I32LtU => cmp32!(|a, b| a < b),
+                Op::I32GtS => cmp32!(|a, b| (a as i32) > (b as i32)),
+                Op::I32GtU => cmp32!(|a, b| a > b),
+                Op::I32LeS => cmp32!(|a, b| (a as i32) <= (b as i32)),
+                Op::I32LeU => cmp32!(|a, b| a <= b),
+                Op::I32GeS => cmp32!(|a, b| (a as i32) >= (b as i32)),
+                Op::I32GeU => cmp32!(|a, b| a >= b),
+                Op::I64Eqz => {
+                    let a = pop!();
+                    push!(u64::from(a == 0))
+                }
+                Op::I64Eq => cmp64!(|a, b| a == b),
+                Op::I64Ne => cmp64!(|a, b| a != b),
+                Op::I64LtS => cmp64!(|a, b| (a as i64) < (b as i64)),
+                Op::I64LtU => cmp64!(|a, b| a < b),
+                Op::I64GtS => cmp64!(|a, b| (a as i64) > (b as i64)),
+                Op::I64GtU => cmp64!(|a, b| a > b),
+                Op::I64LeS => cmp64!(|a, b| (a as i64) <= (b as i64)),
+                Op::I64LeU => cmp64!(|a, b| a <= b),
+                Op::I64GeS => cmp64!(|a, b| (a as i64) >= (b as i64)),
+                Op::I64GeU => cmp64!(|a, b| a >= b),
+                Op::F32Eq => f32cmp!(|a, b| a == b),
+                Op::F32Ne => f32cmp!(|a, b| a != b),
+                Op::F32Lt => f32cmp!(|a, b| a < b),
+                Op::F32Gt => f32cmp!(|a, b| a > b),
+                Op::F32Le => f32cmp!(|a, b| a <= b),
+                Op::F32Ge => f32cmp!(|a, b| a >= b),
+                Op::F64Eq => f64cmp!(|a, b| a == b),
+                Op::F64Ne => f64cmp!(|a, b| a != b),
+                Op::F64Lt => f64cmp!(|a, b| a < b),
+                Op::F64Gt => f64cmp!(|a, b| a > b),
+                Op::F64Le => f64cmp!(|a, b| a <= b),
+                Op::F64Ge => f64cmp!(|a, b| a >= b),
+                Op::I32Clz => un32!(u32::leading_zeros),
+                Op::I32Ctz => un32!(u32::trailing_zeros),
+                Op::I32Popcnt => un32!(u32::count_ones),
+                Op::I32Add => bin32!(u32::wrapping_add),
+                Op::I32Sub => bin32!(u32::wrapping_sub),
+                Op::I32Mul => bin32!(u32::wrapping_mul),
+                Op::I32DivS => {
+                    let b = pop!() as u32 as i32;
+                    let a = pop!() as u32 as i32;
+                    if b == 0 {
+                        trap!(Trap::IntegerDivideByZero);
+                    }
+                    if a == i32::MIN && b == -1 {
+                        trap!(Trap::IntegerOverflow);
+                    }
+                    push!(u64::from((a / b) as u32))
+                }
+                Op::I32DivU => {
+                    let b = pop!() as u32;
+                    let a = pop!() as u32;
+                    if b == 0 {
+                        trap!(Trap::IntegerDivideByZero);
+                    }
+                    push!(u64::from(a / b))
+                }
+                Op::I32RemS => {
+                    let b = pop!() as u32 as i32;
+                    let a = pop!() as u32 as i32;
+                    if b == 0 {
+                        trap!(Trap::IntegerDivideByZero);
+                    }
+                    push!(u64::from(a.wrapping_rem(b) as u32))
+                }
+                Op::I32RemU => {
+                    let b = pop!() as u32;
+                    let a = pop!() as u32;
+                    if b == 0 {
+                        trap!(Trap::IntegerDivideByZero);
+                    }
+                    push!(u64::from(a % b))
+                }
+                Op::I32And => bin32!(|a, b| a & b),
+                Op::I32Or => bin32!(|a, b| a | b),
+                Op::I32Xor => bin32!(|a, b| a ^ b),
+                Op::I32Shl => bin32!(|a, b| a.wrapping_shl(b)),
+                Op::I32ShrS => bin32!(|a, b| (a as i32).wrapping_shr(b) as u32),
+                Op::I32ShrU => bin32!(|a, b| a.wrapping_shr(b)),
+                Op::I32Rotl => bin32!(|a, b| a.rotate_left(b % 32)),
+                Op::I32Rotr => bin32!(|a, b| a.rotate_right(b % 32)),
+                Op::I64Clz => un64!(|a| u64::from(a.leading_zeros())),
+                Op::I64Ctz => un64!(|a| u64::from(a.trailing_zeros())),
+                Op::I64Popcnt => un64!(|a| u64::from(a.count_ones())),
+                Op::I64Add => bin64!(u64::wrapping_add),
+                Op::I64Sub => bin64!(u64::wrapping_sub),
+                Op::I64Mul => bin64!(u64::wrapping_mul),
+                Op::I64DivS => {
+                    let b = pop!() as i64;
+                    let a = pop!() as i64;
+                    if b == 0 {
+                        trap!(Trap::IntegerDivideByZero);
+                    }
+                    if a == i64::MIN && b == -1 {
+                        trap!(Trap::IntegerOverflow);
+                    }
+                    push!((a / b) as u64)
+                }
+                Op::I64DivU => {
+                    let b = pop!();
+                    let a = pop!();
+                    if b == 0 {
+                        trap!(Trap::IntegerDivideByZero);
+                    }
+                    push!(a / b)
+                }
+                Op::I64RemS => {
+                    let b = pop!() as i64;
+                    let a = pop!() as i64;
+                    if b == 0 {
+                        trap!(Trap::IntegerDivideByZero);
+                    }
+                    push!(a.wrapping_rem(b) as u64)
+                }
+                Op::I64RemU => {
+                    let b = pop!();
+                    let a = pop!();
+                    if b == 0 {
+                        trap!(Trap::IntegerDivideByZero);
+                    }
+                    push!(a % b)
+                }
+                Op::I64And => bin64!(|a, b| a & b),
+                Op::I64Or => bin64!(|a, b| a | b),
+                Op::I64Xor => bin64!(|a, b| a ^ b),
+                Op::I64Shl => bin64!(|a, b| a.wrapping_shl(b as u32)),
+                Op::I64ShrS => bin64!(|a, b| (a as i64).wrapping_shr(b as u32) as u64),
+                Op::I64ShrU => bin64!(|a, b| a.wrapping_shr(b as u32)),
+                Op::I64Rotl => bin64!(|a, b| a.rotate_left((b % 64) as u32)),
+                Op::I64Rotr => bin64!(|a, b| a.rotate_right((b % 64) as u32)),
+                Op::F32Abs => un32!(|a| a & 0x7fff_ffff),
+                Op::F32Neg => un32!(|a| a ^ 0x8000_0000),
+                Op::F32Ceil => f32un!(f32::ceil),
+                Op::F32Floor => f32un!(f32::floor),
+                Op::F32Trunc => f32un!(f32::trunc),
+                Op::F32Nearest => f32un!(f32::round_ties_even),
+                Op::F32Sqrt => f32un!(f32::sqrt),
+                Op::F32Add => f32bin!(|a, b| a + b),
+                Op::F32Sub => f32bin!(|a, b| a - b),
+                Op::F32Mul => f32bin!(|a, b| a * b),
+                Op::F32Div => f32bin!(|a, b| a / b),
+                Op::F32Min => f32bin!(float::min32),
+                Op::F32Max => f32bin!(float::max32),
+                Op::F32Copysign => bin32!(|a, b| (a & 0x7fff_ffff) | (b & 0x8000_0000)),
+                Op::F64Abs => un64!(|a| a & 0x7fff_ffff_ffff_ffff),
+                Op::F64Neg => un64!(|a| a ^ 0x8000_0000_0000_0000),
+                Op::F64Ceil => f64un!(f64::ceil),
+                Op::F64Floor => f64un!(f64::floor),
+                Op::F64Trunc => f64un!(f64::trunc),
+                Op::F64Nearest => f64un!(f64::round_ties_even),
+                Op::F64Sqrt => f64un!(f64::sqrt),
+                Op::F64Add => f64bin!(|a, b| a + b),
+                Op::F64Sub => f64bin!(|a, b| a - b),
+                Op::F64Mul => f64bin!(|a, b| a * b),
+                Op::F64Div => f64bin!(|a, b| a / b),
+                Op::F64Min => f64bin!(float::min64),
+                Op::F64Max => f64bin!(float::max64),
+                Op::F64Copysign => bin64!(|a, b| (a & 0x7fff_ffff_ffff_ffff) | (b & 0x8000_0000_0000_0000)),
+                Op::I32WrapI64 => un64!(|a| a & 0xffff_ffff),
+                Op::I32TruncF32S => {
+                    let a = f64::from(f32::from_bits(pop!() as u32));
+                    match float::trunc(a, -2147483649.0, 2147483648.0) {
+                        Ok(v) => push!(u64::from(v as i32 as u32)),
+                        Err(t) => trap!(t),
+                    }
+                }
+                Op::I32TruncF32U => {
+                    let a = f64::from(f32::from_bits(pop!() as u32));
+                    match float::trunc(a, -1.0, 4294967296.0) {
+                        Ok(v) => push!(u64::from(v as u32)),
+                        Err(t) => trap!(t),
+                    }
+                }
+                Op::I32TruncF64S => {
+                    let a = f64::from_bits(pop!());
+                    match float::trunc(a, -2147483649.0, 2147483648.0) {
+                        Ok(v) => push!(u64::from(v as i32 as u32)),
+                        Err(t) => trap!(t),
+                    }
+                }
+                Op::I32TruncF64U => {
+                    let a = f64::from_bits(pop!());
+                    match float::trunc(a, -1.0, 4294967296.0) {
+                        Ok(v) => push!(u64::from(v as u32)),
+                        Err(t) => trap!(t),
+                    }
+                }
+                Op::I64ExtendI32S => un64!(|a| a as u32 as i32 as i64 as u64),
+                Op::I64ExtendI32U => un64!(|a| a & 0xffff_ffff),
+                Op::I64TruncF32S => {
+                    let a = f64::from(f32::from_bits(pop!() as u32));
+                    match float::trunc(a, -9223373136366403584.0, 9223372036854775808.0) {
+                        Ok(v) => push!(v as i64 as u64),
+                        Err(t) => trap!(t),
+                    }
+                }
+                Op::I64TruncF32U => {
+                    let a = f64::from(f32::from_bits(pop!() as u32));
+                    match float::trunc(a, -1.0, 18446744073709551616.0) {
+                        Ok(v) => push!(v as u64),
+                        Err(t) => trap!(t),
+                    }
+                }
+                Op::I64TruncF64S => {
+                    let a = f64::from_bits(pop!());
+                    match float::trunc(a, -9223372036854777856.0, 9223372036854775808.0) {
+                        Ok(v) => push!(v as i64 as u64),
+                        Err(t) => trap!(t),
+                    }
+                }
+                Op::I64TruncF64U => {
+                    let a = f64::from_bits(pop!());
+                    match float::trunc(a, -1.0, 18446744073709551616.0) {
+                        Ok(v) => push!(v as u64),
+                        Err(t) => trap!(t),
+                    }
+                }
+                Op::F32ConvertI32S => un64!(|a| u64::from((a as u32 as i32 as f32).to_bits())),
+                Op::F32ConvertI32U => un64!(|a| u64::from((a as u32 as f32).to_bits())),
+                Op::F32ConvertI64S => un64!(|a| u64::from((a as i64 as f32).to_bits())),
+                Op::F32ConvertI64U => un64!(|a| u64::from((a as f32).to_bits())),
+                Op::F32DemoteF64 => un64!(|a| u64::from(float::demote(f64::from_bits(a)).to_bits())),
+                Op::F64ConvertI32S => un64!(|a| f64::from(a as u32 as i32).to_bits()),
+                Op::F64ConvertI32U => un64!(|a| f64::from(a as u32).to_bits()),
+                Op::F64ConvertI64S => un64!(|a| (a as i64 as f64).to_bits()),
+                Op::F64ConvertI64U => un64!(|a| (a as f64).to_bits()),
+                Op::F64PromoteF32 => un64!(|a| float::promote(f32::from_bits(a as u32)).to_bits()),
+                Op::I32ReinterpretF32 | Op::F32ReinterpretI32 | Op::I64ReinterpretF64 | Op::F64ReinterpretI64 => {}
+                Op::I32Extend8S => un32!(|a| a as u8 as i8 as i32 as u32),
+                Op::I32Extend16S => un32!(|a| a as u16 as i16 as i32 as u32),
+                Op::I64Extend8S => un64!(|a| a as u8 as i8 as i64 as u64),
+                Op::I64Extend16S => un64!(|a| a as u16 as i16 as i64 as u64),
+                Op::I64Extend32S => un64!(|a| a as u32 as i32 as i64 as u64),
+                // Rust's float-to-int `as` saturates and maps NaN to 0, as the
+                // saturating conversions require.
+                Op::I32TruncSatF32S => un64!(|a| u64::from(f32::from_bits(a as u32) as i32 as u32)),
+                Op::I32TruncSatF32U => un64!(|a| u64::from(f32::from_bits(a as u32) as u32)),
+                Op::I32TruncSatF64S => un64!(|a| u64::from(f64::from_bits(a) as i32 as u32)),
+                Op::I32TruncSatF64U => un64!(|a| u64::from(f64::from_bits(a) as u32)),
+                Op::I64TruncSatF32S => un64!(|a| f32::from_bits(a as u32) as i64 as u64),
+                Op::I64TruncSatF32U => un64!(|a| f32::from_bits(a as u32) as u64),
+                Op::I64TruncSatF64S => un64!(|a| f64::from_bits(a) as i64 as u64),
+                Op::I64TruncSatF64U => un64!(|a| f64::from_bits(a) as u64),
+            }
+        }
+    }
+}
+
+/// Float helpers with WebAssembly semantics.
+mod float {
+    use super::Trap;
+
+    const CANONICAL_NAN_32: f32 = f32::from_bits(0x7fc0_0000);
+    const CANONICAL_NAN_64: f64 = f64::from_bits(0x7ff8_0000_0000_0000);
+
+    /// Arithmetic results that are NaN must be quiet NaNs.
+    pub(super) fn quiet32(x: f32) -> f32 {
+        if x.is_nan() {
+            f32::from_bits(x.to_bits() | 0x0040_0000)
+        } else {
+            x
+        }
+    }
+
+    /// Arithmetic results that are NaN must be quiet NaNs.
+    pub(super) fn quiet64(x: f64) -> f64 {
+        if x.is_nan() {
+            f64::from_bits(x.to_bits() | 0x0008_0000_0000_0000)
+        } else {
+            x
+        }
+    }
+
+    pub(super) fn min32(a: f32, b: f32) -> f32 {
+        if a.is_nan() || b.is_nan() {
+            CANONICAL_NAN_32
+        } else if a == 0.0 && b == 0.0 {
+            if a.is_sign_negative() {
+                a
+            } else {
+                b
+            }
+        } else {
+            a.min(b)
+        }
+    }
+
+    pub(super) fn max32(a: f32, b: f32) -> f32 {
+        if a.is_nan() || b.is_nan() {
+            CANONICAL_NAN_32
+        } else if a == 0.0 && b == 0.0 {
+            if a.is_sign_positive() {
+                a
+            } else {
+                b
+            }
+        } else {
+            a.max(b)
+        }
+    }
+
+    pub(super) fn min64(a: f64, b: f64) -> f64 {
+        if a.is_nan() || b.is_nan() {
+            CANONICAL_NAN_64
+        } else if a == 0.0 && b == 0.0 {
+            if a.is_sign_negative() {
+                a
+            } else {
+                b
+            }
+        } else {
+            a.min(b)
+        }
+    }
+
+    pub(super) fn max64(a: f64, b: f64) -> f64 {
+        if a.is_nan() || b.is_nan() {
+            CANONICAL_NAN_64
+        } else if a == 0.0 && b == 0.0 {
+            if a.is_sign_positive() {
+                a
+            } else {
+                b
+            }
+        } else {
+            a.max(b)
+        }
+    }
+
+    /// Truncates toward zero; the result must lie strictly between `low`
+    /// and `high` (the first values out of range on each side).
+    pub(super) fn trunc(a: f64, low: f64, high: f64) -> Result<f64, Trap> {
+        if a.is_nan() {
+            return Err(Trap::InvalidConversionToInteger);
+        }
+        let t = a.trunc();
+        if t <= low || t >= high {
+            return Err(Trap::IntegerOverflow);
+        }
+        Ok(t)
+    }
+
+    pub(super) fn demote(a: f64) -> f32 {
+        if a.is_nan() {
+            // Keep the payload's top bits and force the quiet bit.
+            let bits = a.to_bits();
+            let sign = ((bits >> 63) as u32) << 31;
+            let payload = ((bits >> 29) as u32) & 0x003f_ffff;
+            return f32::from_bits(sign | 0x7fc0_0000 | payload);
+        }
+        a as f32
+    }
+
+    pub(super) fn promote(a: f32) -> f64 {
+        if a.is_nan() {
+            let bits = a.to_bits();
+            let sign = u64::from(bits >> 31) << 63;
+            let payload = u64::from(bits & 0x003f_ffff) << 29;
+            return f64::from_bits(sign | 0x7ff8_0000_0000_0000 | payload);
+        }
+        f64::from(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn page_size_is_wasm_page() {
+        assert_eq!(crate::store::PAGE_SIZE, 65_536);
+    }
+}

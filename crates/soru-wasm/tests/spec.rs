@@ -1,0 +1,34 @@
+//! The WebAssembly specification suite (`../shared/wasm-testsuite/core`, the
+//! snapshot Octez uses) in both modes. Prints the two summary lines and
+//! fails on any failed assertion or more than the 546 skippable
+//! `module quote` cases.
+
+#[path = "spec/runner.rs"]
+mod runner;
+
+use soru_wasm::Mode;
+
+#[test]
+fn spec_suite() {
+    let dir = runner::suite_dir();
+    assert!(
+        dir.is_dir(),
+        "the spec suite is expected at {} (the shared/ directory beside the repository)",
+        dir.display()
+    );
+    let conformance = runner::run_dir(&dir, Mode::Conformance);
+    let pvm = runner::run_dir(&dir, Mode::Pvm);
+    for f in conformance.failures.iter().take(60) {
+        eprintln!("conformance failure: {f}");
+    }
+    for f in pvm.failures.iter().take(60) {
+        eprintln!("pvm failure: {f}");
+    }
+    println!("{}", runner::summary("conformance", &conformance));
+    println!("{}", runner::summary("pvm", &pvm));
+    assert_eq!(conformance.failed, 0, "conformance failures");
+    assert_eq!(pvm.failed, 0, "pvm failures");
+    assert!(conformance.skipped <= 546 && pvm.skipped <= 546);
+    assert_eq!(conformance.total(), 26_738, "every core assertion is counted");
+    assert_eq!(pvm.total(), 26_738, "every core assertion is counted");
+}
