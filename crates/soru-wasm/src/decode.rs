@@ -195,6 +195,12 @@ impl<'a> Cursor<'a> {
 
     fn name(&mut self) -> Result<String> {
         let len = self.u32()? as usize;
+        if len > limits::MAX_NAME_BYTES {
+            return Err(DecodeError::Limit {
+                offset: self.pos,
+                message: format!("name of {len} bytes"),
+            });
+        }
         let bytes = self.bytes(len)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| self.malformed("malformed UTF-8 encoding"))
     }

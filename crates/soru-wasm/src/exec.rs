@@ -10,8 +10,9 @@
 use std::sync::Arc;
 
 use crate::code::Op;
+use crate::hooks::{self, Chunk, Hooks, Missing, NoHooks};
 use crate::limits;
-use crate::store::{FuncInst, Store, NULL_REF};
+use crate::store::{func_of_ref, func_ref, FuncInst, Store, NULL_REF};
 use crate::types::{Module, SegmentMode};
 
 /// Bytes a bulk memory operation moves per tick.
@@ -71,6 +72,9 @@ pub enum Outcome {
     Trap(Trap),
     /// The call stack or value stack limit was reached.
     Exhausted,
+    /// A hook refused access to a state chunk (a verifier's partial state
+    /// lacks it). The machine is left unusable.
+    Missing(Missing),
 }
 
 /// Errors from misuse of the machine API (not from the running code).
@@ -257,7 +261,10 @@ impl Machine {
     }
 
     fn finish(&mut self, outcome: Outcome) -> Outcome {
-        if matches!(outcome, Outcome::Trap(_) | Outcome::Exhausted | Outcome::Returned(_)) {
+        if matches!(
+            outcome,
+            Outcome::Trap(_) | Outcome::Exhausted | Outcome::Returned(_) | Outcome::Missing(_)
+        ) {
             self.state = State::Done;
         }
         outcome
@@ -265,7 +272,13 @@ impl Machine {
 
     /// Enters function `addr`, whose arguments are on the stack. Returns an
     /// outcome if control leaves the interpreter.
-    fn enter(&mut self, store: &Store, addr: u32, code: &mut Arc<Module>) -> Option<Outcome> {
+    fn enter<H: Hooks>(&mut self, store: &Store, addr: u32, code: &mut Arc<Module>, hooks: &mut H) -> Option<Outcome> {
+        if H::ENABLED {
+            hooks.call(addr);
+            if let Err(m) = hooks.read(Chunk::Func { func: addr }) {
+                return Some(Outcome::Missing(m));
+            }
+        }
         match store.funcs[addr as usize] {
             FuncInst::Wasm {
                 instance,
@@ -284,8 +297,16 @@ impl Machine {
                 if needed > limits::MAX_STACK_SLOTS {
                     return Some(Outcome::Exhausted);
                 }
+                // Locals start as zero without touching their chunks: the
+                // value stack above its height reads as zero.
                 self.stack.resize(self.stack.len() + b.num_locals as usize, 0);
                 if self.pc != u32::MAX {
+                    if H::ENABLED {
+                        let index = self.frames.len() as u64 / hooks::FRAME_CHUNK;
+                        if let Err(m) = hooks.write(Chunk::Frames { index }) {
+                            return Some(Outcome::Missing(m));
+                        }
+                    }
                     self.frames.push(Frame {
                         ret_pc: self.pc,
                         fp: self.fp,
@@ -304,7 +325,15 @@ impl Machine {
             }
             FuncInst::Host { host_id, type_id } => {
                 let ty = &store.types[type_id as usize];
-                let args = self.stack.split_off(self.stack.len() - ty.params.len());
+                let from = self.stack.len() - ty.params.len();
+                if H::ENABLED {
+                    for c in hooks::stack_chunks(from as u64, self.stack.len() as u64) {
+                        if let Err(m) = hooks.read(c) {
+                            return Some(Outcome::Missing(m));
+                        }
+                    }
+                }
+                let args = self.stack.split_off(from);
                 self.state = State::AwaitingHost {
                     results: ty.results.len() as u32,
                 };
@@ -319,6 +348,16 @@ impl Machine {
 
     /// Runs at most `*fuel` ticks, decrementing it by the ticks spent.
     pub fn run(&mut self, store: &mut Store, fuel: &mut u64) -> Result<Outcome, MachineError> {
+        self.run_with(store, fuel, &mut NoHooks)
+    }
+
+    /// [`Machine::run`] with observation hooks.
+    pub fn run_with<H: Hooks>(
+        &mut self,
+        store: &mut Store,
+        fuel: &mut u64,
+        hooks: &mut H,
+    ) -> Result<Outcome, MachineError> {
         match self.state {
             State::Running => {}
             State::AwaitingHost { .. } => return Err(MachineError::NotRunnable("awaiting a host result")),
@@ -333,19 +372,98 @@ impl Machine {
             // First run: the entry call (or a host function called directly,
             // whose results are then the invocation's results).
             self.started = true;
-            if let Some(o) = self.enter(store, self.func, &mut code) {
+            if let Some(o) = self.enter(store, self.func, &mut code, hooks) {
                 return Ok(self.finish(o));
             }
         } else if self.pc == u32::MAX {
             let results = std::mem::take(&mut self.stack);
             return Ok(self.finish(Outcome::Returned(results)));
         }
-        let outcome = self.interpret(store, fuel, &mut code);
+        let outcome = self.interpret(store, fuel, &mut code, hooks);
         Ok(self.finish(outcome))
     }
 
     fn mem_addr(store: &Store, instance: u32) -> u32 {
         store.instances[instance as usize].memories[0]
+    }
+
+    /// The chunks one slice of `bulk` touches.
+    fn bulk_chunks(bulk: Bulk, out: &mut Vec<(Chunk, bool)>) {
+        let mem_chunk = BULK_MEMORY_CHUNK;
+        let table_range = |out: &mut Vec<(Chunk, bool)>, table: u32, at: u32, n: u32, write: bool| {
+            let a = u64::from(at) / hooks::TABLE_CHUNK;
+            let b = (u64::from(at) + u64::from(n.max(1))).div_ceil(hooks::TABLE_CHUNK);
+            for index in a..b {
+                out.push((Chunk::Table { table, index }, write));
+            }
+        };
+        match bulk {
+            Bulk::MemFill { mem, dst, len, .. } => {
+                out.extend(hooks::memory_chunks(mem, u64::from(dst), u64::from(len.min(mem_chunk))).map(|c| (c, true)))
+            }
+            Bulk::MemCopy { mem, dst, src, len } => {
+                let n = len.min(mem_chunk);
+                let (d, s) = if dst <= src {
+                    (dst, src)
+                } else {
+                    (dst + len - n, src + len - n)
+                };
+                out.extend(hooks::memory_chunks(mem, u64::from(s), u64::from(n)).map(|c| (c, false)));
+                out.extend(hooks::memory_chunks(mem, u64::from(d), u64::from(n)).map(|c| (c, true)));
+            }
+            Bulk::MemInit {
+                mem,
+                dst,
+                data,
+                src,
+                len,
+            } => {
+                let n = u64::from(len.min(mem_chunk));
+                let (a, b) = (
+                    u64::from(src) / hooks::DATA_CHUNK,
+                    (u64::from(src) + n).div_ceil(hooks::DATA_CHUNK),
+                );
+                for index in a..b {
+                    out.push((Chunk::Data { data, index }, false));
+                }
+                out.extend(hooks::memory_chunks(mem, u64::from(dst), n).map(|c| (c, true)));
+            }
+            Bulk::TableFill { table, dst, len, .. } => table_range(out, table, dst, len.min(BULK_TABLE_CHUNK), true),
+            Bulk::TableCopy {
+                dst_table,
+                src_table,
+                dst,
+                src,
+                len,
+            } => {
+                let n = len.min(BULK_TABLE_CHUNK);
+                let forward = dst_table != src_table || dst <= src;
+                let (d, s) = if forward {
+                    (dst, src)
+                } else {
+                    (dst + len - n, src + len - n)
+                };
+                table_range(out, src_table, s, n, false);
+                table_range(out, dst_table, d, n, true);
+            }
+            Bulk::TableInit {
+                table,
+                elem,
+                dst,
+                src,
+                len,
+            } => {
+                let n = len.min(BULK_TABLE_CHUNK);
+                let (a, b) = (
+                    u64::from(src) / hooks::TABLE_CHUNK,
+                    (u64::from(src) + u64::from(n)).div_ceil(hooks::TABLE_CHUNK),
+                );
+                for index in a..b {
+                    out.push((Chunk::Elem { elem, index }, false));
+                }
+                table_range(out, table, dst, n, true);
+            }
+        }
     }
 
     fn step_bulk(&mut self, store: &mut Store, bulk: Bulk) {
@@ -471,17 +589,65 @@ impl Machine {
     }
 
     #[allow(clippy::cognitive_complexity)]
-    fn interpret(&mut self, store: &mut Store, fuel: &mut u64, code: &mut Arc<Module>) -> Outcome {
-        macro_rules! pop {
-            () => {
-                self.stack.pop().expect("validated code never underflows")
+    fn interpret<H: Hooks>(
+        &mut self,
+        store: &mut Store,
+        fuel: &mut u64,
+        code: &mut Arc<Module>,
+        hooks: &mut H,
+    ) -> Outcome {
+        macro_rules! read {
+            ($c:expr) => {
+                if H::ENABLED {
+                    if let Err(m) = hooks.read($c) {
+                        return Outcome::Missing(m);
+                    }
+                }
             };
+        }
+        macro_rules! write {
+            ($c:expr) => {
+                if H::ENABLED {
+                    if let Err(m) = hooks.write($c) {
+                        return Outcome::Missing(m);
+                    }
+                }
+            };
+        }
+        macro_rules! slot {
+            ($i:expr, $w:expr) => {
+                if H::ENABLED {
+                    let c = Chunk::Stack {
+                        index: ($i) as u64 / hooks::STACK_CHUNK,
+                    };
+                    if $w {
+                        write!(c);
+                    } else {
+                        read!(c);
+                    }
+                }
+            };
+        }
+        macro_rules! pop {
+            () => {{
+                slot!(self.stack.len() - 1, false);
+                self.stack.pop().expect("validated code never underflows")
+            }};
         }
         macro_rules! push {
             ($v:expr) => {{
                 let v: u64 = $v;
+                slot!(self.stack.len(), true);
                 self.stack.push(v)
             }};
+        }
+        macro_rules! instance_entry {
+            ($space:expr, $i:expr) => {
+                read!(Chunk::Instance {
+                    instance: self.instance,
+                    index: ($space << 40) | (u64::from($i) / 32),
+                })
+            };
         }
         macro_rules! trap {
             ($t:expr) => {
@@ -581,20 +747,31 @@ impl Machine {
             }};
         }
         macro_rules! addr {
-            ($offset:expr, $size:expr) => {{
+            ($offset:expr, $size:expr, $w:expr) => {{
                 let base = pop!() as u32;
                 let ea = u64::from(base) + u64::from($offset);
+                instance_entry!(2u64, 0u32);
                 let mem = Self::mem_addr(store, self.instance);
+                read!(Chunk::MemorySize { mem });
                 let data = &store.memories[mem as usize].data;
                 if ea + $size > data.len() as u64 {
                     trap!(Trap::MemoryOutOfBounds);
+                }
+                if H::ENABLED {
+                    for c in hooks::memory_chunks(mem, ea, $size) {
+                        if $w {
+                            write!(c);
+                        } else {
+                            read!(c);
+                        }
+                    }
                 }
                 (mem, ea as usize)
             }};
         }
         macro_rules! load {
             ($offset:expr, $n:literal, $conv:expr) => {{
-                let (mem, ea) = addr!($offset, $n);
+                let (mem, ea) = addr!($offset, $n, false);
                 let bytes: [u8; $n] = store.memories[mem as usize].data[ea..ea + $n]
                     .try_into()
                     .expect("bounds checked");
@@ -605,7 +782,7 @@ impl Machine {
         macro_rules! store_mem {
             ($offset:expr, $n:literal, $conv:expr) => {{
                 let v = pop!();
-                let (mem, ea) = addr!($offset, $n);
+                let (mem, ea) = addr!($offset, $n, true);
                 let f: fn(u64) -> [u8; $n] = $conv;
                 store.memories[mem as usize].data[ea..ea + $n].copy_from_slice(&f(v));
             }};
@@ -613,6 +790,16 @@ impl Machine {
         macro_rules! branch {
             ($target:expr, $drop:expr, $keep:expr) => {{
                 let (drop, keep) = ($drop as usize, $keep as usize);
+                if H::ENABLED && drop > 0 {
+                    let len = self.stack.len() as u64;
+                    let (keep64, drop64) = (keep as u64, drop as u64);
+                    for c in hooks::stack_chunks(len - keep64, len) {
+                        read!(c);
+                    }
+                    for c in hooks::stack_chunks(len - keep64 - drop64, len - drop64) {
+                        write!(c);
+                    }
+                }
                 if drop > 0 {
                     let len = self.stack.len();
                     self.stack.copy_within(len - keep..len, len - keep - drop);
@@ -622,15 +809,35 @@ impl Machine {
             }};
         }
 
+        let mut touched = Vec::new();
         loop {
             if *fuel == 0 {
                 return Outcome::OutOfTicks;
             }
             *fuel -= 1;
+            if H::ENABLED {
+                hooks.tick();
+                write!(Chunk::Registers);
+            }
             if let Some(bulk) = self.pending {
+                if H::ENABLED {
+                    touched.clear();
+                    Self::bulk_chunks(bulk, &mut touched);
+                    for &(c, w) in &touched {
+                        if w {
+                            write!(c);
+                        } else {
+                            read!(c);
+                        }
+                    }
+                }
                 self.step_bulk(store, bulk);
                 continue;
             }
+            read!(Chunk::Code {
+                instance: self.instance,
+                index: u64::from(self.pc) / hooks::CODE_CHUNK,
+            });
             let op = code.code[self.pc as usize];
             self.pc += 1;
             match op {
@@ -648,6 +855,10 @@ impl Machine {
                 }
                 Op::BrTable { len } => {
                     let i = (pop!() as u32).min(len);
+                    read!(Chunk::Code {
+                        instance: self.instance,
+                        index: u64::from(self.pc + i) / hooks::CODE_CHUNK,
+                    });
                     match code.code[(self.pc + i) as usize] {
                         Op::BrTableEntry { target, drop, keep } => branch!(target, drop, keep),
                         other => unreachable!("br_table entry expected, found {other:?}"),
@@ -655,9 +866,24 @@ impl Machine {
                 }
                 Op::BrTableEntry { .. } => unreachable!("br_table entries are not executed"),
                 Op::Return => {
+                    read!(Chunk::Func { func: self.func });
                     let arity = store.func_type(self.func).results.len();
                     let len = self.stack.len();
                     let fp = self.fp as usize;
+                    if H::ENABLED {
+                        hooks.ret();
+                        for c in hooks::stack_chunks((len - arity) as u64, len as u64) {
+                            read!(c);
+                        }
+                        for c in hooks::stack_chunks(fp as u64, (fp + arity) as u64) {
+                            write!(c);
+                        }
+                        if !self.frames.is_empty() {
+                            read!(Chunk::Frames {
+                                index: (self.frames.len() - 1) as u64 / hooks::FRAME_CHUNK
+                            });
+                        }
+                    }
                     self.stack.copy_within(len - arity..len, fp);
                     self.stack.truncate(fp + arity);
                     match self.frames.pop() {
@@ -677,27 +903,37 @@ impl Machine {
                     }
                 }
                 Op::Call { func } => {
+                    instance_entry!(0u64, func);
                     let addr = store.instances[self.instance as usize].funcs[func as usize];
-                    if let Some(o) = self.enter(store, addr, code) {
+                    if let Some(o) = self.enter(store, addr, code, hooks) {
                         return o;
                     }
                 }
                 Op::CallIndirect { type_index, table } => {
+                    instance_entry!(1u64, table);
+                    instance_entry!(5u64, type_index);
+                    let i = pop!() as u32;
                     let inst = &store.instances[self.instance as usize];
                     let want = inst.types[type_index as usize];
-                    let t = &store.tables[inst.tables[table as usize] as usize];
-                    let i = pop!() as u32;
+                    let table_addr = inst.tables[table as usize];
+                    read!(Chunk::TableSize { table: table_addr });
+                    read!(Chunk::Table {
+                        table: table_addr,
+                        index: u64::from(i) / hooks::TABLE_CHUNK,
+                    });
+                    let t = &store.tables[table_addr as usize];
                     let Some(&r) = t.elems.get(i as usize) else {
                         trap!(Trap::UndefinedElement)
                     };
                     if r == NULL_REF {
                         trap!(Trap::UninitializedElement);
                     }
-                    let addr = r as u32;
+                    let addr = func_of_ref(r);
+                    read!(Chunk::Func { func: addr });
                     if store.funcs[addr as usize].type_id() != want {
                         trap!(Trap::IndirectCallTypeMismatch);
                     }
-                    if let Some(o) = self.enter(store, addr, code) {
+                    if let Some(o) = self.enter(store, addr, code, hooks) {
                         return o;
                     }
                 }
@@ -708,49 +944,80 @@ impl Machine {
                     let c = pop!() as u32;
                     let b = pop!();
                     if c == 0 {
+                        slot!(self.stack.len() - 1, true);
                         *self.stack.last_mut().expect("validated") = b;
                     }
                 }
-                Op::LocalGet(i) => push!(self.stack[(self.fp + i) as usize]),
+                Op::LocalGet(i) => {
+                    slot!(self.fp + i, false);
+                    push!(self.stack[(self.fp + i) as usize])
+                }
                 Op::LocalSet(i) => {
                     let v = pop!();
+                    slot!(self.fp + i, true);
                     self.stack[(self.fp + i) as usize] = v;
                 }
                 Op::LocalTee(i) => {
+                    slot!(self.stack.len() - 1, false);
+                    slot!(self.fp + i, true);
                     let v = *self.stack.last().expect("validated");
                     self.stack[(self.fp + i) as usize] = v;
                 }
                 Op::GlobalGet(g) => {
+                    instance_entry!(3u64, g);
                     let a = store.instances[self.instance as usize].globals[g as usize];
+                    read!(Chunk::Globals {
+                        index: u64::from(a) / hooks::GLOBAL_CHUNK
+                    });
                     push!(store.globals[a as usize].value)
                 }
                 Op::GlobalSet(g) => {
+                    instance_entry!(3u64, g);
                     let a = store.instances[self.instance as usize].globals[g as usize];
+                    write!(Chunk::Globals {
+                        index: u64::from(a) / hooks::GLOBAL_CHUNK
+                    });
                     store.globals[a as usize].value = pop!();
                 }
                 Op::TableGet(t) => {
+                    instance_entry!(1u64, t);
                     let a = store.instances[self.instance as usize].tables[t as usize];
                     let i = pop!() as u32;
+                    read!(Chunk::TableSize { table: a });
+                    read!(Chunk::Table {
+                        table: a,
+                        index: u64::from(i) / hooks::TABLE_CHUNK,
+                    });
                     match store.tables[a as usize].elems.get(i as usize) {
                         Some(&v) => push!(v),
                         None => trap!(Trap::TableOutOfBounds),
                     }
                 }
                 Op::TableSet(t) => {
+                    instance_entry!(1u64, t);
                     let a = store.instances[self.instance as usize].tables[t as usize];
                     let v = pop!();
                     let i = pop!() as u32;
+                    read!(Chunk::TableSize { table: a });
+                    write!(Chunk::Table {
+                        table: a,
+                        index: u64::from(i) / hooks::TABLE_CHUNK,
+                    });
                     match store.tables[a as usize].elems.get_mut(i as usize) {
                         Some(slot) => *slot = v,
                         None => trap!(Trap::TableOutOfBounds),
                     }
                 }
                 Op::TableSize(t) => {
+                    instance_entry!(1u64, t);
                     let a = store.instances[self.instance as usize].tables[t as usize];
+                    read!(Chunk::TableSize { table: a });
                     push!(store.tables[a as usize].elems.len() as u64)
                 }
                 Op::TableGrow(t) => {
+                    instance_entry!(1u64, t);
                     let a = store.instances[self.instance as usize].tables[t as usize];
+                    write!(Chunk::TableSize { table: a });
                     let n = pop!() as u32;
                     let init = pop!();
                     let table = &mut store.tables[a as usize];
@@ -766,7 +1033,9 @@ impl Machine {
                     }
                 }
                 Op::TableFill(t) => {
+                    instance_entry!(1u64, t);
                     let a = store.instances[self.instance as usize].tables[t as usize];
+                    read!(Chunk::TableSize { table: a });
                     let n = pop!() as u32;
                     let v = pop!();
                     let d = pop!() as u32;
@@ -783,11 +1052,15 @@ impl Machine {
                     }
                 }
                 Op::TableCopy { dst, src } => {
+                    instance_entry!(1u64, dst);
+                    instance_entry!(1u64, src);
                     let inst = &store.instances[self.instance as usize];
                     let (da, sa) = (inst.tables[dst as usize], inst.tables[src as usize]);
                     let n = pop!() as u32;
                     let s = pop!() as u32;
                     let d = pop!() as u32;
+                    read!(Chunk::TableSize { table: sa });
+                    read!(Chunk::TableSize { table: da });
                     if u64::from(s) + u64::from(n) > store.tables[sa as usize].elems.len() as u64
                         || u64::from(d) + u64::from(n) > store.tables[da as usize].elems.len() as u64
                     {
@@ -804,11 +1077,18 @@ impl Machine {
                     }
                 }
                 Op::TableInit { table, elem } => {
+                    instance_entry!(1u64, table);
+                    instance_entry!(6u64, elem);
                     let inst = &store.instances[self.instance as usize];
                     let (ta, ea) = (inst.tables[table as usize], inst.elems[elem as usize]);
                     let n = pop!() as u32;
                     let s = pop!() as u32;
                     let d = pop!() as u32;
+                    read!(Chunk::TableSize { table: ta });
+                    read!(Chunk::Elem {
+                        elem: ea,
+                        index: u64::MAX
+                    });
                     let items = store.elems[ea as usize].as_ref().map_or(0, Vec::len) as u64;
                     if u64::from(s) + u64::from(n) > items
                         || u64::from(d) + u64::from(n) > store.tables[ta as usize].elems.len() as u64
@@ -826,7 +1106,12 @@ impl Machine {
                     }
                 }
                 Op::ElemDrop(e) => {
+                    instance_entry!(6u64, e);
                     let a = store.instances[self.instance as usize].elems[e as usize];
+                    write!(Chunk::Elem {
+                        elem: a,
+                        index: u64::MAX
+                    });
                     store.elems[a as usize] = None;
                 }
                 Op::I32Load(o) => load!(o, 4, |b| u64::from(u32::from_le_bytes(b))),
@@ -849,11 +1134,16 @@ impl Machine {
                 Op::I32Store16(o) | Op::I64Store16(o) => store_mem!(o, 2, |v| (v as u16).to_le_bytes()),
                 Op::I64Store32(o) => store_mem!(o, 4, |v| (v as u32).to_le_bytes()),
                 Op::MemorySize => {
+                    instance_entry!(2u64, 0u32);
                     let mem = Self::mem_addr(store, self.instance);
+                    read!(Chunk::MemorySize { mem });
                     push!(u64::from(store.memories[mem as usize].pages()))
                 }
                 Op::MemoryGrow => {
+                    instance_entry!(2u64, 0u32);
                     let mem = Self::mem_addr(store, self.instance);
+                    // O(1) in the chunk model: new pages are absent and read as zero.
+                    write!(Chunk::MemorySize { mem });
                     let n = pop!() as u32;
                     match store.memories[mem as usize].grow(n) {
                         Some(old) => push!(u64::from(old)),
@@ -861,7 +1151,9 @@ impl Machine {
                     }
                 }
                 Op::MemoryFill => {
+                    instance_entry!(2u64, 0u32);
                     let mem = Self::mem_addr(store, self.instance);
+                    read!(Chunk::MemorySize { mem });
                     let n = pop!() as u32;
                     let v = pop!() as u8;
                     let d = pop!() as u32;
@@ -878,7 +1170,9 @@ impl Machine {
                     }
                 }
                 Op::MemoryCopy => {
+                    instance_entry!(2u64, 0u32);
                     let mem = Self::mem_addr(store, self.instance);
+                    read!(Chunk::MemorySize { mem });
                     let n = pop!() as u32;
                     let s = pop!() as u32;
                     let d = pop!() as u32;
@@ -896,11 +1190,15 @@ impl Machine {
                     }
                 }
                 Op::MemoryInit(seg) => {
+                    instance_entry!(2u64, 0u32);
+                    instance_entry!(7u64, seg);
                     let inst = &store.instances[self.instance as usize];
                     let (mem, data) = (inst.memories[0], inst.datas[seg as usize]);
                     let n = pop!() as u32;
                     let s = pop!() as u32;
                     let d = pop!() as u32;
+                    read!(Chunk::MemorySize { mem });
+                    read!(Chunk::Data { data, index: u64::MAX });
                     let len = store.datas[data as usize].as_ref().map_or(0, |b| b.len()) as u64;
                     if u64::from(s) + u64::from(n) > len
                         || u64::from(d) + u64::from(n) > store.memories[mem as usize].data.len() as u64
@@ -918,7 +1216,12 @@ impl Machine {
                     }
                 }
                 Op::DataDrop(seg) => {
+                    instance_entry!(7u64, seg);
                     let a = store.instances[self.instance as usize].datas[seg as usize];
+                    write!(Chunk::Data {
+                        data: a,
+                        index: u64::MAX
+                    });
                     store.datas[a as usize] = None;
                 }
                 Op::I32Const(v) => push!(u64::from(v as u32)),
@@ -930,7 +1233,10 @@ impl Machine {
                     let v = pop!();
                     push!(u64::from(v == NULL_REF))
                 }
-                Op::RefFunc(f) => push!(u64::from(store.instances[self.instance as usize].funcs[f as usize])),
+                Op::RefFunc(f) => {
+                    instance_entry!(0u64, f);
+                    push!(func_ref(store.instances[self.instance as usize].funcs[f as usize]))
+                }
 
                 Op::I32Eqz => un32!(|a| u32::from(a == 0)),
                 Op::I32Eq => cmp32!(|a, b| a == b),

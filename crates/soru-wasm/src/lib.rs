@@ -15,6 +15,7 @@
 pub mod code;
 pub mod decode;
 pub mod exec;
+pub mod hooks;
 pub mod limits;
 pub mod store;
 pub mod types;

@@ -9,10 +9,12 @@ pub const MAX_MEMORY_PAGES: u64 = 65_536;
 pub const MAX_TYPES: usize = 100_000;
 /// Functions, imported ones included.
 pub const MAX_FUNCTIONS: usize = 1_000_000;
-/// Parameters of a function type.
-pub const MAX_PARAMS: usize = 1_000;
-/// Results of a function type.
-pub const MAX_RESULTS: usize = 1_000;
+/// Parameters of a function type (bounds the values one call moves).
+pub const MAX_PARAMS: usize = 128;
+/// Results of a function type (bounds the values one return moves).
+pub const MAX_RESULTS: usize = 128;
+/// Bytes of an import, export or custom-section name.
+pub const MAX_NAME_BYTES: usize = 4_096;
 /// Parameters plus declared locals of one function.
 pub const MAX_LOCALS: usize = 65_536;
 /// Bytes of one function body.

@@ -2,8 +2,9 @@
 //! instance) and instantiation.
 //!
 //! Values are untyped 64-bit slots: `i32` zero-extended, `i64` as is, floats
-//! as their bits, references as a store function address or an external
-//! reference number, [`NULL_REF`] for null.
+//! as their bits. References are `0` for null ([`NULL_REF`]), so zeroed
+//! locals and table slots are null as the specification requires, and
+//! `address + 1` otherwise ([`func_ref`]; external references likewise).
 
 use std::sync::Arc;
 
@@ -11,7 +12,17 @@ use crate::limits;
 use crate::types::*;
 
 /// The slot value of a null reference.
-pub const NULL_REF: u64 = u64::MAX;
+pub const NULL_REF: u64 = 0;
+
+/// The slot value of a reference to store function `addr`.
+pub fn func_ref(addr: u32) -> u64 {
+    u64::from(addr) + 1
+}
+
+/// The store function a non-null function reference designates.
+pub fn func_of_ref(r: u64) -> u32 {
+    (r - 1) as u32
+}
 
 /// WebAssembly page size.
 pub const PAGE_SIZE: usize = 65_536;
@@ -79,13 +90,9 @@ impl MemInst {
         if new > max {
             return None;
         }
-        if delta > 0 {
-            // A fresh zeroed allocation is lazily backed by the OS; only the
-            // old contents are copied.
-            let mut data = vec![0u8; new as usize * PAGE_SIZE];
-            data[..self.data.len()].copy_from_slice(&self.data);
-            self.data = data;
-        }
+        // `resize` grows the allocation geometrically, so a loop of small
+        // grows costs linear time overall.
+        self.data.resize(new as usize * PAGE_SIZE, 0);
         Some(old)
     }
 }
@@ -240,7 +247,7 @@ impl Store {
             ConstExpr::F32(v) => u64::from(v),
             ConstExpr::F64(v) => v,
             ConstExpr::RefNull(_) => NULL_REF,
-            ConstExpr::RefFunc(f) => u64::from(inst.funcs[f as usize]),
+            ConstExpr::RefFunc(f) => func_ref(inst.funcs[f as usize]),
             ConstExpr::GlobalGet(g) => self.globals[inst.globals[g as usize] as usize].value,
         }
     }

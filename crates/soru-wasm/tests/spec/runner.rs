@@ -206,6 +206,7 @@ impl<'t> Runner<'t> {
                 Outcome::Trap(t) => return Err(format!("trap: {t}")),
                 Outcome::Exhausted => return Err("exhausted".into()),
                 Outcome::OutOfTicks => return Err("out of fuel".into()),
+                Outcome::Missing(m) => return Err(format!("missing state: {m}")),
                 Outcome::HostCall { .. } => {
                     // spectest.print*: no results.
                     m.resume_host(&[]).map_err(|e| format!("host: {e}"))?;
@@ -228,7 +229,7 @@ impl<'t> Runner<'t> {
             WastArg::Core(WastArgCore::F32(v)) => Some(u64::from(v.bits)),
             WastArg::Core(WastArgCore::F64(v)) => Some(v.bits),
             WastArg::Core(WastArgCore::RefNull(_)) => Some(NULL_REF),
-            WastArg::Core(WastArgCore::RefExtern(v)) => Some(u64::from(*v)),
+            WastArg::Core(WastArgCore::RefExtern(v)) => Some(u64::from(*v) + 1),
             _ => None,
         }
     }
@@ -308,7 +309,7 @@ impl<'t> Runner<'t> {
                     NanPattern::Value(v) => actual == v.bits,
                 },
                 WastRetCore::RefNull(_) => actual == NULL_REF,
-                WastRetCore::RefExtern(Some(v)) => actual == u64::from(*v),
+                WastRetCore::RefExtern(Some(v)) => actual == u64::from(*v) + 1,
                 WastRetCore::RefExtern(None) | WastRetCore::RefFunc(_) => actual != NULL_REF,
                 WastRetCore::Either(options) => options.iter().any(|o| Self::check_core(actual, o)),
                 _ => false,
