@@ -27,6 +27,13 @@ pub const GLOBAL_CHUNK: u64 = 32;
 /// Data-segment bytes per chunk.
 pub const DATA_CHUNK: u64 = 256;
 
+/// The most distinct chunks one tick may touch. The worst cases are a
+/// `return` or `br` moving 128 values (9 stack chunks read and 9 written)
+/// and a bulk-memory slice (2 KiB read and 2 KiB written: 9 + 9 memory
+/// chunks), plus registers, code and descriptors. With 256-byte memory
+/// chunks and 128-byte stack chunks that is under 8 KiB of state per tick.
+pub const MAX_CHUNKS_PER_TICK: usize = 28;
+
 /// One unit of machine state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Chunk {

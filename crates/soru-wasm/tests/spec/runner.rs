@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use soru_wasm::exec::{Machine, Outcome};
+use soru_wasm::hooks::ChunkCounter;
 use soru_wasm::store::{Extern, NULL_REF};
 use soru_wasm::types::{ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
 use soru_wasm::{DecodeError, Decoder, Mode, Store};
@@ -65,6 +66,7 @@ struct Runner<'t> {
     tally: &'t mut Tally,
     file: String,
     spectest: Vec<(String, Extern)>,
+    counter: Option<&'t mut ChunkCounter>,
 }
 
 const FUEL: u64 = 50_000_000_000;
@@ -78,7 +80,7 @@ enum Instantiated {
 }
 
 impl<'t> Runner<'t> {
-    fn new(mode: Mode, tally: &'t mut Tally, file: String) -> Self {
+    fn new(mode: Mode, tally: &'t mut Tally, file: String, counter: Option<&'t mut ChunkCounter>) -> Self {
         let mut runner = Runner {
             mode,
             store: Store::default(),
@@ -88,6 +90,7 @@ impl<'t> Runner<'t> {
             tally,
             file,
             spectest: Vec::new(),
+            counter,
         };
         runner.add_spectest();
         runner
@@ -201,7 +204,11 @@ impl<'t> Runner<'t> {
         let mut m = Machine::invoke(&self.store, func, args).map_err(|e| format!("invoke: {e}"))?;
         let mut fuel = FUEL;
         loop {
-            match m.run(&mut self.store, &mut fuel).map_err(|e| format!("machine: {e}"))? {
+            let outcome = match self.counter.as_deref_mut() {
+                Some(counter) => m.run_with(&mut self.store, &mut fuel, counter),
+                None => m.run(&mut self.store, &mut fuel),
+            };
+            match outcome.map_err(|e| format!("machine: {e}"))? {
                 Outcome::Returned(v) => return Ok(v),
                 Outcome::Trap(t) => return Err(format!("trap: {t}")),
                 Outcome::Exhausted => return Err("exhausted".into()),
@@ -463,8 +470,9 @@ impl<'t> Runner<'t> {
     }
 }
 
-/// Runs one `.wast` file in `mode`, adding to `tally`.
-pub(crate) fn run_file(path: &Path, mode: Mode, tally: &mut Tally) {
+/// Runs one `.wast` file in `mode`, adding to `tally` (and, if given,
+/// counting the state chunks every tick touches).
+pub(crate) fn run_file(path: &Path, mode: Mode, tally: &mut Tally, counter: Option<&mut ChunkCounter>) {
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().to_string())
@@ -493,7 +501,7 @@ pub(crate) fn run_file(path: &Path, mode: Mode, tally: &mut Tally) {
             return;
         }
     };
-    let mut runner = Runner::new(mode, tally, file.clone());
+    let mut runner = Runner::new(mode, tally, file.clone(), counter);
     for d in wast.directives {
         let (line, _) = d.span().linecol_in(&text);
         // A panic is an engine bug: count it as a failure and stop this file.
@@ -506,7 +514,7 @@ pub(crate) fn run_file(path: &Path, mode: Mode, tally: &mut Tally) {
 }
 
 /// Runs every `.wast` file of `dir` (sorted) in `mode`.
-pub(crate) fn run_dir(dir: &Path, mode: Mode) -> Tally {
+pub(crate) fn run_dir(dir: &Path, mode: Mode, mut counter: Option<&mut ChunkCounter>) -> Tally {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read the spec suite at {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -515,7 +523,7 @@ pub(crate) fn run_dir(dir: &Path, mode: Mode) -> Tally {
     files.sort();
     let mut tally = Tally::default();
     for f in files {
-        run_file(&f, mode, &mut tally);
+        run_file(&f, mode, &mut tally, counter.as_deref_mut());
     }
     tally
 }
