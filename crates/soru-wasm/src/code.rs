@@ -13,7 +13,7 @@
 //! ([`crate::exec::BULK_MEMORY_CHUNK`], [`crate::exec::BULK_TABLE_CHUNK`]).
 
 /// A decoded instruction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[allow(missing_docs)] // Variants are named after the WebAssembly instructions they implement.
 pub enum Op {
     Unreachable,

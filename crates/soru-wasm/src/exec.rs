@@ -88,7 +88,7 @@ pub enum MachineError {
     Arity(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Frame {
     ret_pc: u32,
     fp: u32,
@@ -97,7 +97,7 @@ struct Frame {
 }
 
 /// A bulk operation in progress (one chunk per tick).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Bulk {
     MemFill {
         mem: u32,
@@ -140,7 +140,7 @@ enum Bulk {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum State {
     Running,
     AwaitingHost { results: u32 },
@@ -148,7 +148,7 @@ enum State {
 }
 
 /// The execution state of one invocation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Machine {
     stack: Vec<u64>,
     frames: Vec<Frame>,

@@ -17,6 +17,7 @@ pub mod decode;
 pub mod exec;
 pub mod hooks;
 pub mod limits;
+pub mod snapshot;
 pub mod store;
 pub mod types;
 

@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::limits;
 use crate::types::*;
 
@@ -28,7 +30,7 @@ pub fn func_of_ref(r: u64) -> u32 {
 pub const PAGE_SIZE: usize = 65_536;
 
 /// A function in the store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum FuncInst {
     /// A function defined by an instance.
     Wasm {
@@ -58,7 +60,7 @@ impl FuncInst {
 }
 
 /// A table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableInst {
     /// Its type (the minimum tracks the current size).
     pub ty: TableType,
@@ -67,9 +69,10 @@ pub struct TableInst {
 }
 
 /// A linear memory.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemInst {
     /// The bytes (length is a multiple of [`PAGE_SIZE`]).
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
     /// Maximum size in pages.
     pub max: Option<u32>,
@@ -98,7 +101,7 @@ impl MemInst {
 }
 
 /// A global.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct GlobalInst {
     /// Its type.
     pub ty: GlobalType,
@@ -107,7 +110,7 @@ pub struct GlobalInst {
 }
 
 /// An instance: the module and the store addresses of its index spaces.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Instance {
     /// The module.
     pub module: Arc<Module>,
@@ -159,7 +162,7 @@ pub enum LinkError {
 }
 
 /// All runtime objects.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Store {
     /// Canonical function types.
     pub types: Vec<FuncType>,

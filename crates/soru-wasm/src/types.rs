@@ -1,9 +1,11 @@
 //! WebAssembly types and the decoded module.
 
+use serde::{Deserialize, Serialize};
+
 use crate::code::Op;
 
 /// A value type. SIMD (`v128`) is not supported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ValType {
     /// 32-bit integer.
     I32,
@@ -32,7 +34,7 @@ impl ValType {
 }
 
 /// A function signature.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct FuncType {
     /// Parameter types.
     pub params: Vec<ValType>,
@@ -41,7 +43,7 @@ pub struct FuncType {
 }
 
 /// Size limits of a table or memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Initial size.
     pub min: u32,
@@ -50,7 +52,7 @@ pub struct Limits {
 }
 
 /// A table type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableType {
     /// Element type (`funcref` or `externref`).
     pub elem: ValType,
@@ -59,14 +61,14 @@ pub struct TableType {
 }
 
 /// A memory type (sizes in 64 KiB pages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryType {
     /// Size limits, in pages.
     pub limits: Limits,
 }
 
 /// A global type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GlobalType {
     /// Value type.
     pub ty: ValType,
@@ -75,7 +77,7 @@ pub struct GlobalType {
 }
 
 /// What an import or export names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExternKind {
     /// A function of the given type index.
     Func(u32),
@@ -88,7 +90,7 @@ pub enum ExternKind {
 }
 
 /// An import.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Import {
     /// Module name.
     pub module: String,
@@ -99,7 +101,7 @@ pub struct Import {
 }
 
 /// The index space an export refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExportKind {
     /// Function index.
     Func,
@@ -112,7 +114,7 @@ pub enum ExportKind {
 }
 
 /// An export.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Export {
     /// Export name.
     pub name: String,
@@ -123,7 +125,7 @@ pub struct Export {
 }
 
 /// A constant expression (WebAssembly 2.0: one instruction).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConstExpr {
     /// `i32.const`.
     I32(i32),
@@ -142,7 +144,7 @@ pub enum ConstExpr {
 }
 
 /// How a segment is used at instantiation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SegmentMode {
     /// Kept for `memory.init` / `table.init`.
     Passive,
@@ -158,7 +160,7 @@ pub enum SegmentMode {
 }
 
 /// An element segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElemSegment {
     /// Use at instantiation.
     pub mode: SegmentMode,
@@ -169,7 +171,7 @@ pub struct ElemSegment {
 }
 
 /// A data segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataSegment {
     /// Use at instantiation.
     pub mode: SegmentMode,
@@ -178,7 +180,7 @@ pub struct DataSegment {
 }
 
 /// A defined function's decoded body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FuncBody {
     /// Type index.
     pub type_index: u32,
@@ -191,7 +193,7 @@ pub struct FuncBody {
 }
 
 /// A decoded and validated module.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Module {
     /// Function types.
     pub types: Vec<FuncType>,

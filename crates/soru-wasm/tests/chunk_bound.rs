@@ -14,18 +14,27 @@ use soru_wasm::store::Extern;
 use soru_wasm::{Decoder, Mode, Store};
 
 fn cases() -> u64 {
-    std::env::var("SORU_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
+    std::env::var("SORU_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
 }
 
 #[test]
 fn wasm_smith_ticks_touch_few_chunks() {
     let mut counter = ChunkCounter::default();
     for seed in 0..cases() {
-        let Some(bytes) = common::smith_module(seed) else { continue };
-        let Ok(mut inst) = common::soru_instantiate(&bytes, 20_000) else { continue };
+        let Some(bytes) = common::smith_module(seed) else {
+            continue;
+        };
+        let Ok(mut inst) = common::soru_instantiate(&bytes, 20_000) else {
+            continue;
+        };
         for (_, func) in common::exported_funcs(&inst) {
             let params = inst.store.func_type(func).params.len();
-            let Ok(mut m) = Machine::invoke(&inst.store, func, &vec![0; params]) else { continue };
+            let Ok(mut m) = Machine::invoke(&inst.store, func, &vec![0; params]) else {
+                continue;
+            };
             let mut fuel = 20_000;
             let _ = m.run_with(&mut inst.store, &mut fuel, &mut counter);
         }
@@ -47,7 +56,9 @@ fn max_chunks(wat: &str) -> usize {
     let mut store = Store::default();
     let inst = store.allocate(module, &[]).expect("links");
     Machine::initialize(&mut store, inst).expect("segments fit");
-    let Some(Extern::Func(f)) = store.export(inst, "run") else { panic!("no run export") };
+    let Some(Extern::Func(f)) = store.export(inst, "run") else {
+        panic!("no run export")
+    };
     let mut m = Machine::invoke(&store, f, &[]).expect("invoke");
     let mut counter = ChunkCounter::default();
     let mut fuel = 100_000_000;

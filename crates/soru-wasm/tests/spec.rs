@@ -34,7 +34,11 @@ fn spec_suite() {
         counter.max, counter.ticks, counter.worst
     );
     assert!(counter.ticks > 100_000, "the suite executes code");
-    assert!(counter.max <= soru_wasm::hooks::MAX_CHUNKS_PER_TICK, "a tick touched {} chunks", counter.max);
+    assert!(
+        counter.max <= soru_wasm::hooks::MAX_CHUNKS_PER_TICK,
+        "a tick touched {} chunks",
+        counter.max
+    );
     assert_eq!(conformance.failed, 0, "conformance failures");
     assert_eq!(pvm.failed, 0, "pvm failures");
     assert!(conformance.skipped <= 546 && pvm.skipped <= 546);
