@@ -135,7 +135,8 @@ fn depth_program(depth: u32) -> String {
 
 #[test]
 fn chunks_per_tick_do_not_grow_with_scale() {
-    let cases: [(&str, fn(u32) -> String, u32, u32); 5] = [
+    type Case = (&'static str, fn(u32) -> String, u32, u32);
+    let cases: [Case; 5] = [
         ("memory pages", memory_program, 2, 1_000),
         ("functions", code_program, 2, 5_000),
         ("table elements", table_program, 4_096, 200_000),
