@@ -387,6 +387,16 @@ impl Machine {
         store.instances[instance as usize].memories[0]
     }
 
+    /// Memory 0 of `instance`, or `u32::MAX` if it has none (validated code
+    /// then never touches memory).
+    fn current_memory(store: &Store, instance: u32) -> u32 {
+        store
+            .instances
+            .get(instance as usize)
+            .and_then(|i| i.memories.first().copied())
+            .unwrap_or(u32::MAX)
+    }
+
     /// The chunks one slice of `bulk` touches.
     fn bulk_chunks(bulk: Bulk, out: &mut Vec<(Chunk, bool)>) {
         let mem_chunk = BULK_MEMORY_CHUNK;
@@ -596,6 +606,8 @@ impl Machine {
         code: &mut Arc<Module>,
         hooks: &mut H,
     ) -> Outcome {
+        // The current instance's memory (refreshed when the instance changes).
+        let mut mem = Self::current_memory(store, self.instance);
         macro_rules! read {
             ($c:expr) => {
                 if H::ENABLED {
@@ -751,12 +763,7 @@ impl Machine {
                 let base = pop!() as u32;
                 let ea = u64::from(base) + u64::from($offset);
                 instance_entry!(2u64, 0u32);
-                let mem = Self::mem_addr(store, self.instance);
                 read!(Chunk::MemorySize { mem });
-                let data = &store.memories[mem as usize].data;
-                if ea + $size > data.len() as u64 {
-                    trap!(Trap::MemoryOutOfBounds);
-                }
                 if H::ENABLED {
                     for c in hooks::memory_chunks(mem, ea, $size) {
                         if $w {
@@ -766,15 +773,17 @@ impl Machine {
                         }
                     }
                 }
-                (mem, ea as usize)
+                // An effective address beyond usize cannot be in bounds.
+                usize::try_from(ea).unwrap_or(usize::MAX)
             }};
         }
         macro_rules! load {
             ($offset:expr, $n:literal, $conv:expr) => {{
-                let (mem, ea) = addr!($offset, $n, false);
-                let bytes: [u8; $n] = store.memories[mem as usize].data[ea..ea + $n]
-                    .try_into()
-                    .expect("bounds checked");
+                let ea = addr!($offset, $n, false);
+                let Some(bytes) = store.memories[mem as usize].data.get(ea..ea.saturating_add($n)) else {
+                    trap!(Trap::MemoryOutOfBounds)
+                };
+                let bytes: [u8; $n] = bytes.try_into().expect("slice of length n");
                 let f: fn([u8; $n]) -> u64 = $conv;
                 push!(f(bytes))
             }};
@@ -782,9 +791,15 @@ impl Machine {
         macro_rules! store_mem {
             ($offset:expr, $n:literal, $conv:expr) => {{
                 let v = pop!();
-                let (mem, ea) = addr!($offset, $n, true);
+                let ea = addr!($offset, $n, true);
+                let Some(bytes) = store.memories[mem as usize]
+                    .data
+                    .get_mut(ea..ea.saturating_add($n))
+                else {
+                    trap!(Trap::MemoryOutOfBounds)
+                };
                 let f: fn(u64) -> [u8; $n] = $conv;
-                store.memories[mem as usize].data[ea..ea + $n].copy_from_slice(&f(v));
+                bytes.copy_from_slice(&f(v));
             }};
         }
         macro_rules! branch {
@@ -894,6 +909,7 @@ impl Machine {
                             if self.instance != f.instance {
                                 self.instance = f.instance;
                                 *code = store.instances[f.instance as usize].module.clone();
+                                mem = Self::current_memory(store, self.instance);
                             }
                         }
                         None => {
@@ -908,6 +924,7 @@ impl Machine {
                     if let Some(o) = self.enter(store, addr, code, hooks) {
                         return o;
                     }
+                    mem = Self::current_memory(store, self.instance);
                 }
                 Op::CallIndirect { type_index, table } => {
                     instance_entry!(1u64, table);
@@ -936,6 +953,7 @@ impl Machine {
                     if let Some(o) = self.enter(store, addr, code, hooks) {
                         return o;
                     }
+                    mem = Self::current_memory(store, self.instance);
                 }
                 Op::Drop => {
                     pop!();
