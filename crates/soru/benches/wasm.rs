@@ -1,5 +1,8 @@
 //! Criterion bench: each `soru bench wasm` program on soru-wasm and on wasmi.
 
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use soru::bench::wasm::{Prepared, PROGRAMS};
 
