@@ -28,6 +28,12 @@ enum BenchScenario {
         #[arg(long, default_value_t = 5)]
         repeats: u32,
     },
+    /// The state tree: proof sizes, write throughput, store commit and GC speed.
+    Tree {
+        /// Small sizes (seconds instead of minutes).
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -36,6 +42,11 @@ fn main() -> Result<()> {
         Command::Bench { scenario } => match scenario {
             BenchScenario::Wasm { repeats } => {
                 for line in soru::bench::wasm::run(repeats)? {
+                    println!("{line}");
+                }
+            }
+            BenchScenario::Tree { quick } => {
+                for line in soru_tree::bench::run(quick)? {
                     println!("{line}");
                 }
             }
