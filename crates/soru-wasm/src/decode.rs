@@ -20,7 +20,7 @@ use crate::limits;
 use crate::types::*;
 
 /// Decoding mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
     /// No floats: the PVM's mode.
     Pvm,
@@ -206,7 +206,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum CtrlKind {
     Block,
     Loop,
@@ -216,7 +216,7 @@ enum CtrlKind {
 }
 
 /// A validator control frame, with the code-generation data of its label.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Ctrl {
     kind: CtrlKind,
     params: Vec<ValType>,
@@ -232,7 +232,7 @@ struct Ctrl {
 }
 
 /// The validator state of the function body being decoded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Body {
     end: usize,
     func_index: u32,
@@ -246,7 +246,7 @@ struct Body {
     local_groups_left: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Phase {
     Header,
     SectionHeader,
@@ -293,7 +293,7 @@ const SLICE_BYTES: usize = 4096;
 const SLICE_ENTRIES: u32 = 64;
 
 /// The resumable decoder. See the module documentation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Decoder {
     mode: Mode,
     pos: usize,

@@ -1,0 +1,318 @@
+//! The host functions' semantics: argument checks in Octez's order, effects
+//! on durable storage, inputs and outbox, results, and tick costs
+//! (PROTOCOL-FACTS §7.3–7.6). An error return costs no extra ticks.
+
+use soru_tree::{TreeAccess, TreeError};
+use soru_wasm::Store;
+
+use crate::durable::{check_key, is_read_only, tree_path, MAX_KEY_LENGTH, MAX_TRANSFER, MAX_VALUE_SIZE};
+use crate::host::{code, cost, HostFn};
+use crate::pvm::{outbox_level_path, EvalState, PendingReveal, Pvm, PvmError, RevealRequest};
+
+/// What a host call did.
+pub(crate) enum HostCallResult {
+    /// Returned `result` (none for `write_debug`); `cost` extra ticks follow.
+    Done { result: Option<u64>, cost: u128 },
+    /// Waiting for reveal data.
+    Reveal(PendingReveal),
+}
+
+/// Largest input or output message.
+const MAX_MESSAGE: u32 = 4096;
+
+/// Bytes `[ptr, ptr + len)` of memory `mem`, or −6.
+pub(crate) fn read_memory(store: &Store, mem: u32, ptr: u32, len: u32) -> Result<Vec<u8>, i32> {
+    let data = &store
+        .memories
+        .get(mem as usize)
+        .ok_or(code::MEMORY_INVALID_ACCESS)?
+        .data;
+    let end = u64::from(ptr) + u64::from(len);
+    if end > data.len() as u64 {
+        return Err(code::MEMORY_INVALID_ACCESS);
+    }
+    Ok(data[ptr as usize..end as usize].to_vec())
+}
+
+/// Writes `bytes` at `ptr` in memory `mem`, or −6.
+pub(crate) fn write_memory(store: &mut Store, mem: u32, ptr: u32, bytes: &[u8]) -> Result<(), i32> {
+    let data = &mut store
+        .memories
+        .get_mut(mem as usize)
+        .ok_or(code::MEMORY_INVALID_ACCESS)?
+        .data;
+    let end = u64::from(ptr) + bytes.len() as u64;
+    if end > data.len() as u64 {
+        return Err(code::MEMORY_INVALID_ACCESS);
+    }
+    data[ptr as usize..end as usize].copy_from_slice(bytes);
+    Ok(())
+}
+
+/// Reads and checks a key: length (−1), memory (−6), syntax (−2).
+fn read_key(e: &EvalState, ptr: u32, len: u32) -> Result<Vec<u8>, i32> {
+    if len > MAX_KEY_LENGTH {
+        return Err(code::KEY_TOO_LARGE);
+    }
+    let key = read_memory(&e.store, e.memory, ptr, len)?;
+    check_key(&key)?;
+    Ok(key)
+}
+
+fn writable_key(e: &EvalState, ptr: u32, len: u32) -> Result<Vec<u8>, i32> {
+    let key = read_key(e, ptr, len)?;
+    if is_read_only(&key) {
+        return Err(code::READ_ONLY);
+    }
+    Ok(key)
+}
+
+fn arg32(args: &[u64], i: usize) -> u32 {
+    args[i] as u32
+}
+
+fn done(result: i32, cost: u128) -> HostCallResult {
+    HostCallResult::Done {
+        result: Some(u64::from(result as u32)),
+        cost,
+    }
+}
+
+fn key_cost(key: &[u8]) -> u128 {
+    cost::READ_PER_BYTE * key.len() as u128 + cost::BASE
+}
+
+/// A tree failure inside a host call is the PVM's problem, not the kernel's.
+fn tree<T>(r: Result<T, TreeError>) -> Result<T, PvmError> {
+    r.map_err(PvmError::Tree)
+}
+
+macro_rules! check {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(code) => return Ok(done(code, 0)),
+        }
+    };
+}
+
+/// Executes host function `f` with `args` for the machine in `e`.
+pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) -> Result<HostCallResult, PvmError> {
+    let a = |i| arg32(args, i);
+    Ok(match f {
+        HostFn::ReadInput => {
+            let (info_ptr, dst, max) = (a(0), a(1), a(2));
+            let Some(input) = pvm.peek_input() else {
+                return Ok(done(0, 0));
+            };
+            let n = input.payload.len().min(max.min(MAX_MESSAGE) as usize);
+            let mut info = [0u8; 8];
+            info[..4].copy_from_slice(&(input.level as i32).to_le_bytes());
+            info[4..].copy_from_slice(&(input.counter as i32).to_le_bytes());
+            let payload = input.payload[..n].to_vec();
+            // Check both destinations before consuming the input.
+            check!(read_memory(&e.store, e.memory, info_ptr, 8));
+            check!(read_memory(&e.store, e.memory, dst, n as u32));
+            check!(write_memory(&mut e.store, e.memory, info_ptr, &info));
+            check!(write_memory(&mut e.store, e.memory, dst, &payload));
+            pvm.pop_input();
+            done(n as i32, cost::READ_PER_BYTE * n as u128)
+        }
+        HostFn::WriteOutput => {
+            let (src, len) = (a(0), a(1));
+            if len > MAX_MESSAGE {
+                return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
+            }
+            let bytes = check!(read_memory(&e.store, e.memory, src, len));
+            let (level, limit) = pvm.meta_outbox();
+            let dir = outbox_level_path(level.unwrap_or(0));
+            let count = tree(pvm.tree_mut().count_children(&dir))?;
+            if count >= u64::from(limit) {
+                return Ok(done(code::FULL_OUTBOX, 0));
+            }
+            let mut path = dir;
+            path.extend_from_slice(format!("/{count}").as_bytes());
+            tree(pvm.tree_mut().set_value(&path, &bytes))?;
+            done(0, cost::WRITE_PER_BYTE * u128::from(len))
+        }
+        HostFn::WriteDebug => {
+            // Never traps, never costs: an out-of-bounds message is dropped.
+            if let Ok(bytes) = read_memory(&e.store, e.memory, a(0), a(1)) {
+                pvm.log_debug(bytes);
+            }
+            HostCallResult::Done { result: None, cost: 0 }
+        }
+        HostFn::StoreHas => {
+            let key = check!(read_key(e, a(0), a(1)));
+            let p = tree(pvm.tree_mut().has(&tree_path(&key)))?;
+            done(i32::from(p.value) | (i32::from(p.subtree) << 1), key_cost(&key))
+        }
+        HostFn::StoreExists => {
+            let key = check!(read_key(e, a(0), a(1)));
+            let p = tree(pvm.tree_mut().has(&tree_path(&key)))?;
+            done(i32::from(p.value), key_cost(&key))
+        }
+        HostFn::StoreListSize => {
+            let key = check!(read_key(e, a(0), a(1)));
+            let n = tree(pvm.tree_mut().count_children(&tree_path(&key)))?;
+            HostCallResult::Done {
+                result: Some(n),
+                cost: key_cost(&key),
+            }
+        }
+        HostFn::StoreGetNthKey => {
+            let key = check!(read_key(e, a(0), a(1)));
+            let index = args[2] as i64;
+            let (dst, max) = (a(3), a(4));
+            if index < 0 {
+                return Ok(done(code::INVALID_SUBKEY_INDEX, 0));
+            }
+            let Some(name) = tree(pvm.tree_mut().nth_child(&tree_path(&key), index as u64))? else {
+                return Ok(done(code::INVALID_SUBKEY_INDEX, 0));
+            };
+            let n = name.len().min(max as usize);
+            check!(write_memory(&mut e.store, e.memory, dst, &name[..n]));
+            done(n as i32, key_cost(&key))
+        }
+        HostFn::StoreDelete => {
+            let key = check!(writable_key(e, a(0), a(1)));
+            tree(pvm.tree_mut().delete_subtree(&tree_path(&key)))?;
+            done(0, key_cost(&key))
+        }
+        HostFn::StoreDeleteValue => {
+            let key = check!(writable_key(e, a(0), a(1)));
+            tree(pvm.tree_mut().delete_value(&tree_path(&key)))?;
+            done(0, key_cost(&key))
+        }
+        HostFn::StoreCopy | HostFn::StoreMove => {
+            let from = if f == HostFn::StoreMove {
+                check!(writable_key(e, a(0), a(1)))
+            } else {
+                check!(read_key(e, a(0), a(1)))
+            };
+            let to = check!(writable_key(e, a(2), a(3)));
+            let (fp, tp) = (tree_path(&from), tree_path(&to));
+            let moved = if f == HostFn::StoreMove {
+                match pvm.tree_mut().move_subtree(&fp, &tp) {
+                    Ok(moved) => moved,
+                    Err(TreeError::MoveIntoItself) => return Ok(done(code::GENERIC, 0)),
+                    Err(err) => return Err(err.into()),
+                }
+            } else {
+                tree(pvm.tree_mut().copy_subtree(&fp, &tp))?
+            };
+            if !moved {
+                return Ok(done(code::NOT_A_NODE, 0));
+            }
+            done(0, cost::READ_PER_BYTE * (from.len() + to.len()) as u128 + cost::BASE)
+        }
+        HostFn::StoreValueSize => {
+            let key = check!(read_key(e, a(0), a(1)));
+            match tree(pvm.tree_mut().value_size(&tree_path(&key)))? {
+                Some(size) => done(size as i32, key_cost(&key)),
+                None => done(code::NOT_A_VALUE, 0),
+            }
+        }
+        HostFn::StoreRead => {
+            let key = check!(read_key(e, a(0), a(1)));
+            let (offset, dst, max) = (a(2), a(3), a(4));
+            if max > MAX_TRANSFER {
+                return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
+            }
+            let path = tree_path(&key);
+            let Some(size) = tree(pvm.tree_mut().value_size(&path))? else {
+                return Ok(done(code::NOT_A_VALUE, 0));
+            };
+            if u64::from(offset) > size {
+                return Ok(done(code::INVALID_ACCESS, 0));
+            }
+            let bytes = tree(pvm.tree_mut().read(&path, u64::from(offset), max as usize))?;
+            check!(write_memory(&mut e.store, e.memory, dst, &bytes));
+            done(
+                bytes.len() as i32,
+                key_cost(&key) + cost::READ_PER_BYTE * bytes.len() as u128,
+            )
+        }
+        HostFn::StoreWrite => {
+            let key = check!(writable_key(e, a(0), a(1)));
+            let (offset, src, len) = (a(2), a(3), a(4));
+            if len > MAX_TRANSFER {
+                return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
+            }
+            let path = tree_path(&key);
+            let size = tree(pvm.tree_mut().value_size(&path))?.unwrap_or(0);
+            if u64::from(offset) > size {
+                return Ok(done(code::INVALID_ACCESS, 0));
+            }
+            if u64::from(offset) + u64::from(len) > MAX_VALUE_SIZE {
+                return Ok(done(code::VALUE_SIZE_EXCEEDED, 0));
+            }
+            let bytes = check!(read_memory(&e.store, e.memory, src, len));
+            tree(pvm.tree_mut().write(&path, u64::from(offset), &bytes))?;
+            done(0, key_cost(&key) + cost::WRITE_PER_BYTE * u128::from(len))
+        }
+        HostFn::StoreCreate => {
+            let key = check!(writable_key(e, a(0), a(1)));
+            let size = a(2);
+            if u64::from(size) > MAX_VALUE_SIZE {
+                return Ok(done(code::VALUE_SIZE_EXCEEDED, 0));
+            }
+            if !tree(pvm.tree_mut().create_value(&tree_path(&key), u64::from(size)))? {
+                return Ok(done(code::VALUE_ALREADY_EXISTS, 0));
+            }
+            done(0, key_cost(&key))
+        }
+        HostFn::StoreGetHash => {
+            let key = check!(read_key(e, a(0), a(1)));
+            let (dst, max) = (a(2), a(3));
+            let Some(hash) = tree(pvm.tree_mut().subtree_hash(&tree_path(&key)))? else {
+                return Ok(done(code::NOT_A_VALUE, 0));
+            };
+            let n = 32.min(max as usize);
+            check!(write_memory(&mut e.store, e.memory, dst, &hash.0[..n]));
+            done(n as i32, key_cost(&key))
+        }
+        HostFn::RevealPreimage => {
+            let (hash_ptr, hash_len, dst, max) = (a(0), a(1), a(2), a(3));
+            let hash = check!(read_memory(&e.store, e.memory, hash_ptr, hash_len));
+            let mut request = vec![0x00];
+            request.extend_from_slice(&hash);
+            reveal(e, &request, dst, max)?
+        }
+        HostFn::RevealMetadata => {
+            let (dst, max) = (a(0), a(1));
+            reveal(e, &[0x01], dst, max)?
+        }
+        HostFn::Reveal => {
+            let (req, req_len, dst, max) = (a(0), a(1), a(2), a(3));
+            if req_len > MAX_MESSAGE {
+                return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
+            }
+            let request = check!(read_memory(&e.store, e.memory, req, req_len));
+            reveal(e, &request, dst, max)?
+        }
+        HostFn::Nds(_) => {
+            let results = f.signature().results;
+            let code = code::NDS_NOT_ENABLED;
+            HostCallResult::Done {
+                result: Some(if results.first() == Some(&soru_wasm::types::ValType::I64) {
+                    code as i64 as u64
+                } else {
+                    u64::from(code as u32)
+                }),
+                cost: 0,
+            }
+        }
+    })
+}
+
+/// Starts a reveal: the destination must be in bounds; the PVM then waits.
+fn reveal(e: &EvalState, request: &[u8], dst: u32, max: u32) -> Result<HostCallResult, PvmError> {
+    let max = max.min(MAX_MESSAGE);
+    check!(read_memory(&e.store, e.memory, dst, max));
+    Ok(HostCallResult::Reveal(PendingReveal {
+        request: RevealRequest::decode(request),
+        dst,
+        max,
+    }))
+}

@@ -1,0 +1,17 @@
+//! `soru-pvm`: the `wasm_2_0_0` proof-generating virtual machine — the
+//! reference semantics of every soru rollup. It consumes the inbox, loads
+//! and runs the kernel (`kernel_run`) on soru-wasm, reboots, yields, gets
+//! stuck, upgrades kernels with fallback, answers reveals and fills the
+//! outbox, counting ticks as PROTOCOL-FACTS §7 describes. Its whole state is
+//! one soru-tree tree whose root hash is the state hash (`srs1…`).
+//!
+//! It does not know the L1 (inbox proofs, games: `soru-protocol`) and does
+//! not fetch reveal data (the caller answers [`InputRequest::Reveal`]).
+
+pub mod durable;
+pub mod host;
+mod hostcall;
+mod pvm;
+mod state;
+
+pub use pvm::{empty_preimage_hash, Input, InputRequest, Pvm, PvmConfig, PvmError, RevealRequest, Status, StuckReason};

@@ -1,0 +1,1029 @@
+//! The PVM state machine: phases, tick accounting, reboots, yields, kernel
+//! loading, upgrades and fallback, evaluation with host functions, reveals.
+//!
+//! Tick model (PROTOCOL-FACTS §7.2–7.3 for the phases and cycle rules; ours
+//! inside a `kernel_run`, DESIGN.md §3):
+//! - every step is one tick: an input, a reveal answer, a padding tick, the
+//!   snapshot tick, one decoder unit, one import linked, one init slice, one
+//!   interpreter tick, one host-call cost tick;
+//! - a cycle is exactly `max_nb_ticks` ticks; its last tick is the boundary,
+//!   where the PVM reboots (flag set, counter > 0), force-yields (flag set,
+//!   counter 0) or yields (no flag); a `kernel_run` still running when the
+//!   boundary comes is `Stuck(TooManyTicks)`;
+//! - a host call costs the interpreter's call tick, then the costs of §7.3 as
+//!   extra ticks (its effects happen at the call; an error return costs none).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use soru_core::hash::blake2b_256;
+use soru_core::StateHash;
+use soru_tree::{Tree, TreeAccess, TreeError};
+use soru_wasm::exec::{Machine, Outcome, BULK_MEMORY_CHUNK, BULK_TABLE_CHUNK};
+use soru_wasm::store::Extern;
+use soru_wasm::types::{ExternKind, SegmentMode};
+use soru_wasm::{DecodeError, Decoder, Mode, Module, Store};
+
+use crate::durable::{self, tree_path};
+use crate::host::{self, version_for_protocol, HostFn, VERSIONS};
+use crate::hostcall::{self, HostCallResult};
+
+/// Why the PVM is stuck.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StuckReason {
+    /// `/kernel/boot.wasm` could not be decoded and there is no usable fallback.
+    #[error("decoding error: {0}")]
+    Decode(String),
+    /// Linking failed and there is no usable fallback.
+    #[error("link error: {0}")]
+    Link(String),
+    /// Initialisation failed and there is no usable fallback.
+    #[error("init error: {0}")]
+    Init(String),
+    /// A `kernel_run` did not finish within the cycle.
+    #[error("too many ticks")]
+    TooManyTicks,
+    /// The call stack or value stack limit was reached.
+    #[error("call stack exhausted")]
+    CallStackExhausted,
+    /// The kernel has no `/kernel/boot.wasm`.
+    #[error("no kernel")]
+    NoKernel,
+}
+
+/// What the PVM needs to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputRequest {
+    /// Nothing: call [`Pvm::step`].
+    NoInputRequired,
+    /// The first inbox message after origination.
+    Initial,
+    /// The inbox message after `(level, counter)`.
+    FirstAfter {
+        /// Inbox level of the last message read.
+        level: u32,
+        /// Its index in the level.
+        counter: u64,
+    },
+    /// Reveal data for this request payload (PROTOCOL-FACTS §7.6).
+    Reveal(RevealRequest),
+}
+
+/// A reveal the kernel asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevealRequest {
+    /// The preimage of a 33-byte reveal hash (`00 ‖ blake2b-256`).
+    RawData([u8; 33]),
+    /// The rollup metadata (address ‖ origination level).
+    Metadata,
+}
+
+impl RevealRequest {
+    /// Decodes a raw request payload; undecodable or inactive kinds (DAL)
+    /// fall back to the preimage of blake2b("") (PROTOCOL-FACTS §7.6).
+    pub fn decode(payload: &[u8]) -> Self {
+        match payload {
+            [0x00, hash @ ..] if hash.len() == 33 && hash[0] == 0 => {
+                RevealRequest::RawData(hash.try_into().expect("33 bytes"))
+            }
+            [0x01] => RevealRequest::Metadata,
+            _ => RevealRequest::RawData(empty_preimage_hash()),
+        }
+    }
+}
+
+/// The reveal hash of the empty preimage, target of every reveal fallback.
+pub fn empty_preimage_hash() -> [u8; 33] {
+    let mut out = [0u8; 33];
+    out[1..].copy_from_slice(&blake2b_256(b""));
+    out
+}
+
+/// An inbox message given to the PVM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// Inbox level.
+    pub level: u32,
+    /// Index in the level (0 = start of level).
+    pub counter: u64,
+    /// The serialized inbox message.
+    pub payload: Vec<u8>,
+}
+
+/// Misuse of the PVM API or a broken state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PvmError {
+    /// An input given when none was requested.
+    #[error("the PVM does not expect an input now ({0})")]
+    UnexpectedInput(&'static str),
+    /// A reveal given when none was requested.
+    #[error("the PVM does not expect reveal data now")]
+    UnexpectedReveal,
+    /// Reveal data whose hash is not the requested one.
+    #[error("revealed data does not match the requested hash")]
+    WrongPreimage,
+    /// Reveal data longer than 4096 bytes.
+    #[error("revealed data is {0} bytes, the limit is 4096")]
+    RevealTooLarge(usize),
+    /// An input longer than 4096 bytes.
+    #[error("input of {0} bytes, the limit is 4096")]
+    InputTooLarge(usize),
+    /// A step was requested while an input or reveal is needed.
+    #[error("the PVM is waiting for {0:?}")]
+    Waiting(InputRequest),
+    /// The state tree failed (a verifier view lacking a node, a corrupt store).
+    #[error("state tree: {0}")]
+    Tree(#[from] TreeError),
+}
+
+/// Constants of one PVM instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PvmConfig {
+    /// Ticks per cycle (`ticks_per_snapshot`).
+    pub ticks_per_snapshot: u128,
+    /// Reboots allowed after the first `kernel_run` of a level.
+    pub maximum_reboots_per_input: u32,
+    /// Levels an outbox level is kept.
+    pub outbox_validity_period: u32,
+    /// Outbox messages per level.
+    pub outbox_message_limit: u32,
+}
+
+impl PvmConfig {
+    /// The values of the protocol parameters.
+    pub fn from_params(p: &soru_core::params::PvmParams) -> Self {
+        Self {
+            ticks_per_snapshot: p.ticks_per_snapshot,
+            maximum_reboots_per_input: p.maximum_reboots_per_input,
+            outbox_validity_period: p.outbox_validity_period,
+            outbox_message_limit: p.outbox_message_limit,
+        }
+    }
+}
+
+/// Coarse status, for APIs and RPCs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Reading inputs.
+    Collect,
+    /// Idle until the cycle boundary.
+    Padding,
+    /// Loading the kernel (snapshot, decode, link, init).
+    Loading,
+    /// Running `kernel_run`.
+    Evaluating,
+    /// Waiting for reveal data.
+    WaitingForReveal(RevealRequest),
+    /// Stuck.
+    Stuck(StuckReason),
+}
+
+/// Counters and configuration that persist across phases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Meta {
+    current_tick: u128,
+    last_top_level_call: u128,
+    max_nb_ticks: u128,
+    reboot_counter: u32,
+    maximum_reboots_per_input: u32,
+    outbox_validity_period: u32,
+    outbox_message_limit: u32,
+    version: u8,
+    last_input: Option<(u32, u64)>,
+    /// Inbox level of the last start-of-level: the outbox level.
+    current_level: Option<u32>,
+}
+
+pub(crate) struct InitState {
+    module: Arc<Module>,
+    store: Store,
+    instance: u32,
+    host_fns: Vec<HostFn>,
+    stage: InitStage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InitStage {
+    Allocate,
+    Elem { segment: usize, done: usize },
+    Data { segment: usize, done: usize },
+    Start,
+    Exports,
+    SaveFallback,
+}
+
+pub(crate) struct EvalState {
+    pub(crate) store: Store,
+    pub(crate) machine: Machine,
+    pub(crate) host_fns: Vec<HostFn>,
+    pub(crate) memory: u32,
+    /// Host-call cost ticks still to spend before the machine resumes.
+    pub(crate) pending_ticks: u128,
+    /// A reveal host call waiting for its data.
+    pub(crate) reveal: Option<PendingReveal>,
+    /// Running the start function (host calls are forbidden there).
+    pub(crate) in_start: Option<Box<InitState>>,
+}
+
+/// A reveal host call waiting for data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingReveal {
+    pub(crate) request: RevealRequest,
+    pub(crate) dst: u32,
+    pub(crate) max: u32,
+}
+
+enum Phase {
+    Collect,
+    Padding,
+    Snapshot,
+    Decode {
+        kernel: Arc<[u8]>,
+        decoder: Box<Decoder>,
+    },
+    Link {
+        module: Arc<Module>,
+        next: usize,
+        host_fns: Vec<HostFn>,
+    },
+    Init(Box<InitState>),
+    Eval(Box<EvalState>),
+    Stuck(StuckReason),
+}
+
+/// The `wasm_2_0_0` PVM.
+pub struct Pvm {
+    tree: Tree,
+    meta: Meta,
+    phase: Phase,
+    inputs: VecDeque<Input>,
+    /// Messages written with `write_debug` by the kernel, when captured.
+    debug_log: Option<Vec<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Pvm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pvm")
+            .field("tick", &self.meta.current_tick)
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+fn key_path(key: &str) -> Vec<u8> {
+    tree_path(key.as_bytes())
+}
+
+impl Pvm {
+    /// The state right after origination: `boot_sector` installed as
+    /// `/kernel/boot.wasm`, version `2.0.0-r6`, reboot flag set, waiting for
+    /// the first input.
+    pub fn install_boot_sector(config: &PvmConfig, boot_sector: &[u8]) -> Result<Self, PvmError> {
+        let mut tree = Tree::new();
+        let version = (VERSIONS.len() - 1) as u8;
+        tree.set_value(&key_path(durable::WASM_VERSION), VERSIONS[version as usize].as_bytes())?;
+        tree.set_value(&key_path(durable::REBOOT_FLAG), b"")?;
+        tree.set_value(&key_path(durable::KERNEL_BOOT), boot_sector)?;
+        Ok(Self {
+            tree,
+            meta: Meta {
+                current_tick: 0,
+                last_top_level_call: 0,
+                max_nb_ticks: config.ticks_per_snapshot,
+                reboot_counter: config.maximum_reboots_per_input + 1,
+                maximum_reboots_per_input: config.maximum_reboots_per_input,
+                outbox_validity_period: config.outbox_validity_period,
+                outbox_message_limit: config.outbox_message_limit,
+                version,
+                last_input: None,
+                current_level: None,
+            },
+            phase: Phase::Collect,
+            inputs: VecDeque::new(),
+            debug_log: None,
+        })
+    }
+
+    /// Keeps the kernel's `write_debug` messages (read with [`Pvm::take_debug`]).
+    pub fn capture_debug(&mut self, on: bool) {
+        self.debug_log = on.then(Vec::new);
+    }
+
+    /// The `write_debug` messages captured since the last call.
+    pub fn take_debug(&mut self) -> Vec<Vec<u8>> {
+        self.debug_log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    pub(crate) fn log_debug(&mut self, bytes: Vec<u8>) {
+        if let Some(log) = &mut self.debug_log {
+            log.push(bytes);
+        }
+    }
+
+    /// The tick counter.
+    pub fn current_tick(&self) -> u128 {
+        self.meta.current_tick
+    }
+
+    /// The inbox level of the last start-of-level read.
+    pub fn current_level(&self) -> Option<u32> {
+        self.meta.current_level
+    }
+
+    /// The PVM version string.
+    pub fn version(&self) -> &'static str {
+        VERSIONS[self.meta.version as usize]
+    }
+
+    /// Coarse status.
+    pub fn status(&self) -> Status {
+        match &self.phase {
+            Phase::Collect => Status::Collect,
+            Phase::Padding => Status::Padding,
+            Phase::Snapshot | Phase::Decode { .. } | Phase::Link { .. } | Phase::Init(_) => Status::Loading,
+            Phase::Eval(e) => match &e.reveal {
+                Some(r) => Status::WaitingForReveal(r.request.clone()),
+                None => Status::Evaluating,
+            },
+            Phase::Stuck(r) => Status::Stuck(r.clone()),
+        }
+    }
+
+    /// What the PVM needs next.
+    pub fn input_request(&self) -> InputRequest {
+        match &self.phase {
+            Phase::Collect | Phase::Stuck(_) => match self.meta.last_input {
+                None => InputRequest::Initial,
+                Some((level, counter)) => InputRequest::FirstAfter { level, counter },
+            },
+            Phase::Eval(e) => match &e.reveal {
+                Some(r) => InputRequest::Reveal(r.request.clone()),
+                None => InputRequest::NoInputRequired,
+            },
+            _ => InputRequest::NoInputRequired,
+        }
+    }
+
+    fn tick(&mut self) {
+        self.meta.current_tick += 1;
+    }
+
+    /// Ticks left in the current cycle, the boundary tick included.
+    fn ticks_to_boundary(&self) -> u128 {
+        let used = self.meta.current_tick - self.meta.last_top_level_call;
+        self.meta.max_nb_ticks.saturating_sub(used)
+    }
+
+    pub(crate) fn tree_mut(&mut self) -> &mut Tree {
+        &mut self.tree
+    }
+
+    pub(crate) fn meta_outbox(&self) -> (Option<u32>, u32) {
+        (self.meta.current_level, self.meta.outbox_message_limit)
+    }
+
+    pub(crate) fn pop_input(&mut self) -> Option<Input> {
+        self.inputs.pop_front()
+    }
+
+    pub(crate) fn peek_input(&self) -> Option<&Input> {
+        self.inputs.front()
+    }
+
+    fn flag(&mut self, key: &str) -> Result<bool, PvmError> {
+        Ok(self.tree.has(&key_path(key))?.value)
+    }
+
+    fn set_flag(&mut self, key: &str) -> Result<(), PvmError> {
+        self.tree.set_value(&key_path(key), b"")?;
+        Ok(())
+    }
+
+    fn clear_flag(&mut self, key: &str) -> Result<(), PvmError> {
+        self.tree.delete_value(&key_path(key))?;
+        Ok(())
+    }
+
+    /// Gives the input the PVM asked for (in Collect, or when stuck, where it
+    /// is consumed and ignored). One tick.
+    pub fn set_input(&mut self, input: Input) -> Result<(), PvmError> {
+        if input.payload.len() > 4096 {
+            return Err(PvmError::InputTooLarge(input.payload.len()));
+        }
+        match self.phase {
+            Phase::Collect => {}
+            Phase::Stuck(_) => {
+                self.meta.last_input = Some((input.level, input.counter));
+                self.tick();
+                return Ok(());
+            }
+            _ => return Err(PvmError::UnexpectedInput("not collecting inputs")),
+        }
+        self.meta.last_input = Some((input.level, input.counter));
+        match input.payload.as_slice() {
+            [0x00, 0x01] => {
+                // Start of level: the outbox moves to this level; levels
+                // beyond the validity period are dropped.
+                self.meta.current_level = Some(input.level);
+                if let Some(old) = input.level.checked_sub(self.meta.outbox_validity_period) {
+                    self.tree.delete_subtree(&outbox_level_path(old))?;
+                }
+            }
+            [0x00, 0x02] => self.phase = Phase::Padding,
+            [0x00, 0x04, rest @ ..] => {
+                if let Some(name) = rest.get(4..).and_then(|n| std::str::from_utf8(n).ok()) {
+                    if let Some(v) = version_for_protocol(name) {
+                        if v > self.meta.version {
+                            self.meta.version = v;
+                            self.tree
+                                .set_value(&key_path(durable::WASM_VERSION), VERSIONS[v as usize].as_bytes())?;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.inputs.push_back(input);
+        self.tick();
+        Ok(())
+    }
+
+    /// Answers the reveal the PVM asked for. One tick, then the host call's
+    /// cost (42 ticks per byte written).
+    pub fn reveal(&mut self, data: &[u8]) -> Result<(), PvmError> {
+        if data.len() > 4096 {
+            return Err(PvmError::RevealTooLarge(data.len()));
+        }
+        let Phase::Eval(e) = &mut self.phase else {
+            return Err(PvmError::UnexpectedReveal);
+        };
+        let Some(pending) = e.reveal.take() else {
+            return Err(PvmError::UnexpectedReveal);
+        };
+        if let RevealRequest::RawData(hash) = &pending.request {
+            if blake2b_256(data) != hash[1..] {
+                e.reveal = Some(pending);
+                return Err(PvmError::WrongPreimage);
+            }
+        }
+        let n = data.len().min(pending.max as usize);
+        let written = hostcall::write_memory(&mut e.store, e.memory, pending.dst, &data[..n]);
+        let (result, cost) = match written {
+            Ok(()) => (n as i32, host::cost::WRITE_PER_BYTE * n as u128),
+            Err(code) => (code, 0),
+        };
+        e.machine
+            .resume_host(&[u64::from(result as u32)])
+            .expect("a reveal host call returns one i32");
+        e.pending_ticks = cost;
+        self.tick();
+        if self.ticks_to_boundary() == 0 {
+            self.stuck(StuckReason::TooManyTicks)?;
+        }
+        Ok(())
+    }
+
+    /// One tick without input. Fails if an input or reveal is needed.
+    pub fn step(&mut self) -> Result<(), PvmError> {
+        self.run(1).map(|_| ())
+    }
+
+    /// Runs up to `max_ticks` ticks, stopping early when an input or a reveal
+    /// is needed. Padding is skipped in O(1). Returns the ticks executed.
+    pub fn run(&mut self, max_ticks: u128) -> Result<u128, PvmError> {
+        let start = self.meta.current_tick;
+        while self.meta.current_tick - start < max_ticks {
+            let budget = max_ticks - (self.meta.current_tick - start);
+            match &self.phase {
+                Phase::Collect | Phase::Stuck(_) => {
+                    if self.meta.current_tick == start {
+                        return Err(PvmError::Waiting(self.input_request()));
+                    }
+                    break;
+                }
+                Phase::Eval(e) if e.reveal.is_some() => {
+                    if self.meta.current_tick == start {
+                        return Err(PvmError::Waiting(self.input_request()));
+                    }
+                    break;
+                }
+                _ => {}
+            }
+            self.advance(budget)?;
+        }
+        Ok(self.meta.current_tick - start)
+    }
+
+    /// Runs until the PVM waits for an input or a reveal, or `max_ticks`.
+    pub fn run_until_input(&mut self, max_ticks: u128) -> Result<u128, PvmError> {
+        let start = self.meta.current_tick;
+        loop {
+            let done = self.meta.current_tick - start;
+            if done >= max_ticks || self.input_request() != InputRequest::NoInputRequired {
+                return Ok(done);
+            }
+            self.run(max_ticks - done)?;
+        }
+    }
+
+    /// Executes at least one and at most `budget` ticks of the current phase.
+    fn advance(&mut self, budget: u128) -> Result<(), PvmError> {
+        match std::mem::replace(&mut self.phase, Phase::Padding) {
+            Phase::Padding => {
+                let to_boundary = self.ticks_to_boundary();
+                if to_boundary > 1 {
+                    // Padding is idle: jump as far as allowed in one go.
+                    let n = (to_boundary - 1).min(budget);
+                    self.meta.current_tick += n;
+                    self.phase = Phase::Padding;
+                    return Ok(());
+                }
+                self.boundary()
+            }
+            Phase::Snapshot => {
+                self.tick();
+                let kernel = self.tree.read(&key_path(durable::KERNEL_BOOT), 0, usize::MAX).ok();
+                match kernel {
+                    Some(bytes) => {
+                        self.phase = Phase::Decode {
+                            kernel: Arc::from(bytes),
+                            decoder: Box::new(Decoder::new(Mode::Pvm)),
+                        };
+                    }
+                    None => self.load_failed(StuckReason::NoKernel)?,
+                }
+                self.check_cycle()
+            }
+            Phase::Decode { kernel, mut decoder } => {
+                self.tick();
+                match decoder.step(&kernel) {
+                    Ok(soru_wasm::decode::Progress::Continue) => self.phase = Phase::Decode { kernel, decoder },
+                    Ok(soru_wasm::decode::Progress::Done) => {
+                        self.phase = Phase::Link {
+                            module: Arc::new(decoder.finish()),
+                            next: 0,
+                            host_fns: Vec::new(),
+                        }
+                    }
+                    Err(e) => self.load_failed(StuckReason::Decode(describe_decode(&e)))?,
+                }
+                self.check_cycle()
+            }
+            Phase::Link {
+                module,
+                next,
+                mut host_fns,
+            } => {
+                self.tick();
+                if let Some(import) = module.imports.get(next) {
+                    match self.link_import(&module, import) {
+                        Ok(f) => host_fns.push(f),
+                        Err(reason) => {
+                            self.load_failed(StuckReason::Link(reason))?;
+                            return self.check_cycle();
+                        }
+                    }
+                }
+                if next + 1 >= module.imports.len() {
+                    let store = Store::default();
+                    self.phase = Phase::Init(Box::new(InitState {
+                        module,
+                        store,
+                        instance: 0,
+                        host_fns,
+                        stage: InitStage::Allocate,
+                    }));
+                } else {
+                    self.phase = Phase::Link {
+                        module,
+                        next: next + 1,
+                        host_fns,
+                    };
+                }
+                self.check_cycle()
+            }
+            Phase::Init(init) => {
+                self.tick();
+                self.init_step(init)?;
+                self.check_cycle()
+            }
+            Phase::Eval(e) => self.eval(e, budget),
+            other @ (Phase::Collect | Phase::Stuck(_)) => {
+                self.phase = other;
+                Ok(())
+            }
+        }
+    }
+
+    /// After a loading tick: a kernel still loading at the boundary is stuck.
+    fn check_cycle(&mut self) -> Result<(), PvmError> {
+        if self.ticks_to_boundary() == 0 && !matches!(self.phase, Phase::Padding | Phase::Stuck(_)) {
+            self.stuck(StuckReason::TooManyTicks)?;
+        }
+        Ok(())
+    }
+
+    fn stuck(&mut self, reason: StuckReason) -> Result<(), PvmError> {
+        self.phase = Phase::Stuck(reason);
+        self.inputs.clear();
+        Ok(())
+    }
+
+    fn link_import(&self, module: &Module, import: &soru_wasm::types::Import) -> Result<HostFn, String> {
+        if import.module != host::HOST_MODULE {
+            return Err(format!("unknown import module {:?}", import.module));
+        }
+        let ExternKind::Func(t) = import.kind else {
+            return Err(format!("import {:?} is not a function", import.name));
+        };
+        let f = HostFn::lookup(&import.name, self.meta.version)
+            .ok_or_else(|| format!("unknown host function {:?} for {}", import.name, self.version()))?;
+        if module.types[t as usize] != f.signature() {
+            return Err(format!("host function {:?} imported with a wrong type", import.name));
+        }
+        Ok(f)
+    }
+
+    /// A decode, link or init failure: restore a different fallback kernel
+    /// and set `upgrade_error`, or get stuck.
+    fn load_failed(&mut self, reason: StuckReason) -> Result<(), PvmError> {
+        let current = self.tree.subtree_hash(&key_path(durable::KERNEL_BOOT))?;
+        let fallback = self.tree.subtree_hash(&key_path(durable::FALLBACK_KERNEL))?;
+        match fallback {
+            Some(f) if Some(f) != current => {
+                self.tree
+                    .copy_subtree(&key_path(durable::FALLBACK_KERNEL), &key_path(durable::KERNEL_BOOT))?;
+                self.set_flag(durable::UPGRADE_ERROR_FLAG)?;
+                self.phase = Phase::Padding;
+                Ok(())
+            }
+            _ => self.stuck(reason),
+        }
+    }
+
+    fn init_step(&mut self, mut init: Box<InitState>) -> Result<(), PvmError> {
+        match init.stage {
+            InitStage::Allocate => {
+                let imports: Vec<Extern> = init
+                    .host_fns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| Extern::Func(init.store.add_host_func(&f.signature(), i as u32)))
+                    .collect();
+                match init.store.allocate(init.module.clone(), &imports) {
+                    Ok(instance) => {
+                        init.instance = instance;
+                        init.stage = InitStage::Elem { segment: 0, done: 0 };
+                        self.phase = Phase::Init(init);
+                    }
+                    Err(e) => self.load_failed(StuckReason::Init(e.to_string()))?,
+                }
+            }
+            InitStage::Elem { segment, done } => {
+                let module = init.module.clone();
+                let Some(seg) = module.elems.get(segment) else {
+                    init.stage = InitStage::Data { segment: 0, done: 0 };
+                    self.phase = Phase::Init(init);
+                    return Ok(());
+                };
+                let inst = init.instance as usize;
+                let elem_addr = init.store.instances[inst].elems[segment] as usize;
+                match seg.mode {
+                    SegmentMode::Active { index, offset } => {
+                        let table = init.store.instances[inst].tables[index as usize] as usize;
+                        let base = init.store.segment_offset(init.instance, &offset) as usize;
+                        let items = init.store.elems[elem_addr].clone().unwrap_or_default();
+                        if base + items.len() > init.store.tables[table].elems.len() {
+                            return self.load_failed(StuckReason::Init("element segment out of bounds".into()));
+                        }
+                        let n = (items.len() - done).min(BULK_TABLE_CHUNK as usize);
+                        init.store.tables[table].elems[base + done..base + done + n]
+                            .copy_from_slice(&items[done..done + n]);
+                        if done + n < items.len() {
+                            init.stage = InitStage::Elem {
+                                segment,
+                                done: done + n,
+                            };
+                        } else {
+                            init.store.elems[elem_addr] = None;
+                            init.stage = InitStage::Elem {
+                                segment: segment + 1,
+                                done: 0,
+                            };
+                        }
+                    }
+                    SegmentMode::Declarative => {
+                        init.store.elems[elem_addr] = None;
+                        init.stage = InitStage::Elem {
+                            segment: segment + 1,
+                            done: 0,
+                        };
+                    }
+                    SegmentMode::Passive => {
+                        init.stage = InitStage::Elem {
+                            segment: segment + 1,
+                            done: 0,
+                        }
+                    }
+                }
+                self.phase = Phase::Init(init);
+            }
+            InitStage::Data { segment, done } => {
+                let module = init.module.clone();
+                let Some(seg) = module.datas.get(segment) else {
+                    init.stage = InitStage::Start;
+                    self.phase = Phase::Init(init);
+                    return Ok(());
+                };
+                if let SegmentMode::Active { index, offset } = seg.mode {
+                    let inst = init.instance as usize;
+                    let mem = init.store.instances[inst].memories[index as usize] as usize;
+                    let base = init.store.segment_offset(init.instance, &offset) as usize;
+                    if base + seg.bytes.len() > init.store.memories[mem].data.len() {
+                        return self.load_failed(StuckReason::Init("data segment out of bounds".into()));
+                    }
+                    let n = (seg.bytes.len() - done).min(BULK_MEMORY_CHUNK as usize);
+                    init.store.memories[mem].data[base + done..base + done + n]
+                        .copy_from_slice(&seg.bytes[done..done + n]);
+                    if done + n < seg.bytes.len() {
+                        init.stage = InitStage::Data {
+                            segment,
+                            done: done + n,
+                        };
+                        self.phase = Phase::Init(init);
+                        return Ok(());
+                    }
+                    let data_addr = init.store.instances[inst].datas[segment] as usize;
+                    init.store.datas[data_addr] = None;
+                }
+                init.stage = InitStage::Data {
+                    segment: segment + 1,
+                    done: 0,
+                };
+                self.phase = Phase::Init(init);
+            }
+            InitStage::Start => match init.module.start {
+                None => {
+                    init.stage = InitStage::Exports;
+                    self.phase = Phase::Init(init);
+                }
+                Some(start) => {
+                    let func = init.store.instances[init.instance as usize].funcs[start as usize];
+                    let machine = Machine::invoke(&init.store, func, &[]).expect("start has type [] -> []");
+                    let store = std::mem::take(&mut init.store);
+                    init.stage = InitStage::Exports;
+                    let host_fns = init.host_fns.clone();
+                    self.phase = Phase::Eval(Box::new(EvalState {
+                        store,
+                        machine,
+                        host_fns,
+                        memory: u32::MAX,
+                        pending_ticks: 0,
+                        reveal: None,
+                        in_start: Some(init),
+                    }));
+                }
+            },
+            InitStage::Exports => {
+                let inst = init.instance;
+                let run = init.store.export(inst, "kernel_run");
+                let memory = init.store.export(inst, "memory");
+                let run_ok = matches!(run, Some(Extern::Func(f)) if {
+                    let t = init.store.func_type(f);
+                    t.params.is_empty() && t.results.is_empty()
+                });
+                if !run_ok {
+                    return self.load_failed(StuckReason::Init("no kernel_run export of type [] -> []".into()));
+                }
+                if !matches!(memory, Some(Extern::Memory(_))) {
+                    return self.load_failed(StuckReason::Init("memory 0 is not exported as \"memory\"".into()));
+                }
+                init.stage = InitStage::SaveFallback;
+                self.phase = Phase::Init(init);
+            }
+            InitStage::SaveFallback => {
+                let current = self.tree.subtree_hash(&key_path(durable::KERNEL_BOOT))?;
+                let fallback = self.tree.subtree_hash(&key_path(durable::FALLBACK_KERNEL))?;
+                if current != fallback {
+                    self.tree
+                        .copy_subtree(&key_path(durable::KERNEL_BOOT), &key_path(durable::FALLBACK_KERNEL))?;
+                }
+                let inst = init.instance;
+                let Some(Extern::Func(kernel_run)) = init.store.export(inst, "kernel_run") else {
+                    unreachable!("checked in the Exports stage")
+                };
+                let Some(Extern::Memory(memory)) = init.store.export(inst, "memory") else {
+                    unreachable!("checked in the Exports stage")
+                };
+                let machine = Machine::invoke(&init.store, kernel_run, &[]).expect("kernel_run takes no arguments");
+                self.phase = Phase::Eval(Box::new(EvalState {
+                    store: std::mem::take(&mut init.store),
+                    machine,
+                    host_fns: init.host_fns.clone(),
+                    memory,
+                    pending_ticks: 0,
+                    reveal: None,
+                    in_start: None,
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the machine for at most `budget` ticks.
+    fn eval(&mut self, mut e: Box<EvalState>, budget: u128) -> Result<(), PvmError> {
+        let to_boundary = self.ticks_to_boundary();
+        // The boundary tick itself cannot run kernel code.
+        let available = budget.min(to_boundary.saturating_sub(1));
+        if available == 0 {
+            self.tick();
+            return self.stuck(StuckReason::TooManyTicks);
+        }
+        if e.pending_ticks > 0 {
+            let n = e.pending_ticks.min(available);
+            e.pending_ticks -= n;
+            self.meta.current_tick += n;
+            self.phase = Phase::Eval(e);
+            return Ok(());
+        }
+        let mut fuel = u64::try_from(available).unwrap_or(u64::MAX);
+        let before = fuel;
+        let outcome = e.machine.run(&mut e.store, &mut fuel).expect("a runnable machine");
+        self.meta.current_tick += u128::from(before - fuel);
+        match outcome {
+            Outcome::OutOfTicks => self.phase = Phase::Eval(e),
+            Outcome::Returned(_) => match e.in_start.take() {
+                Some(mut init) => {
+                    init.store = std::mem::take(&mut e.store);
+                    self.phase = Phase::Init(init);
+                }
+                None => {
+                    self.clear_flag(durable::STUCK_FLAG)?;
+                    self.clear_flag(durable::UPGRADE_ERROR_FLAG)?;
+                    self.phase = Phase::Padding;
+                }
+            },
+            Outcome::Trap(_) => {
+                if e.in_start.is_some() {
+                    return self.load_failed(StuckReason::Init("the start function trapped".into()));
+                }
+                self.set_flag(durable::STUCK_FLAG)?;
+                self.phase = Phase::Padding;
+            }
+            Outcome::Exhausted => {
+                if e.in_start.is_some() {
+                    return self.load_failed(StuckReason::Init("the start function exhausted the stack".into()));
+                }
+                self.stuck(StuckReason::CallStackExhausted)?;
+            }
+            Outcome::Missing(m) => unreachable!("no hooks on the owned backend: {m}"),
+            Outcome::HostCall { host_id, args, .. } => {
+                if e.in_start.is_some() {
+                    return self.load_failed(StuckReason::Init("a host function was called during init".into()));
+                }
+                let f = e.host_fns[host_id as usize];
+                match hostcall::call(self, &mut e, f, &args)? {
+                    HostCallResult::Done { result, cost } => {
+                        let results: Vec<u64> = result.into_iter().collect();
+                        e.machine
+                            .resume_host(&results)
+                            .expect("host results match the signature");
+                        e.pending_ticks = cost;
+                    }
+                    HostCallResult::Reveal(pending) => e.reveal = Some(pending),
+                }
+                self.phase = Phase::Eval(e);
+            }
+        }
+        if self.ticks_to_boundary() == 0 && matches!(self.phase, Phase::Eval(_)) {
+            self.stuck(StuckReason::TooManyTicks)?;
+        }
+        Ok(())
+    }
+
+    /// The boundary tick: reboot, force-yield or yield.
+    fn boundary(&mut self) -> Result<(), PvmError> {
+        let reboot_requested = self.flag(durable::REBOOT_FLAG)?;
+        if reboot_requested && self.meta.reboot_counter > 0 {
+            self.clear_flag(durable::REBOOT_FLAG)?;
+            self.meta.reboot_counter -= 1;
+            self.phase = Phase::Snapshot;
+        } else {
+            if reboot_requested {
+                self.set_flag(durable::TOO_MANY_REBOOT_FLAG)?;
+            } else {
+                self.clear_flag(durable::TOO_MANY_REBOOT_FLAG)?;
+                // Yielding sets the flag so the next level runs the kernel.
+                self.set_flag(durable::REBOOT_FLAG)?;
+            }
+            self.meta.reboot_counter = self.meta.maximum_reboots_per_input + 1;
+            self.inputs.clear();
+            self.phase = Phase::Collect;
+        }
+        self.tree.set_value(
+            &key_path(durable::REBOOT_COUNTER),
+            &(self.meta.reboot_counter as i32).to_le_bytes(),
+        )?;
+        self.meta.last_top_level_call = self.meta.current_tick + 1;
+        self.tick();
+        Ok(())
+    }
+
+    /// Reads a durable value.
+    pub fn durable_read(&mut self, key: &str) -> Result<Option<Vec<u8>>, PvmError> {
+        match self.tree.read(&key_path(key), 0, usize::MAX) {
+            Ok(v) => Ok(Some(v)),
+            Err(TreeError::NoValue) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes a durable value (for tests and tools, not for kernels).
+    pub fn durable_write(&mut self, key: &str, value: &[u8]) -> Result<(), PvmError> {
+        self.tree.set_value(&key_path(key), value)?;
+        Ok(())
+    }
+
+    /// The children of a durable key, in canonical order (`""` = the value).
+    pub fn durable_list(&mut self, key: &str) -> Result<Vec<Vec<u8>>, PvmError> {
+        let path = key_path(key);
+        let n = self.tree.count_children(&path)?;
+        (0..n)
+            .map(|i| Ok(self.tree.nth_child(&path, i)?.unwrap_or_default()))
+            .collect()
+    }
+
+    /// The outbox messages of `level`, in order.
+    pub fn outbox(&mut self, level: u32) -> Result<Vec<Vec<u8>>, PvmError> {
+        let dir = outbox_level_path(level);
+        let n = self.tree.count_children(&dir)?;
+        let mut out = Vec::new();
+        for i in 0..n {
+            let mut path = dir.clone();
+            path.extend_from_slice(format!("/{i}").as_bytes());
+            match self.tree.read(&path, 0, usize::MAX) {
+                Ok(v) => out.push(v),
+                Err(TreeError::NoValue) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The state hash (`srs1…`): the root of the state tree with the PVM's
+    /// counters, input buffer and, during a run, the machine written into it.
+    pub fn state_hash(&mut self) -> Result<StateHash, PvmError> {
+        let mut tree = self.tree.clone();
+        crate::state::write_state(&mut tree, &self.meta_snapshot(), &self.inputs, self.phase_snapshot())?;
+        Ok(StateHash(tree.root_hash().0))
+    }
+
+    fn meta_snapshot(&self) -> crate::state::MetaSnapshot {
+        crate::state::MetaSnapshot {
+            current_tick: self.meta.current_tick,
+            last_top_level_call: self.meta.last_top_level_call,
+            max_nb_ticks: self.meta.max_nb_ticks,
+            reboot_counter: self.meta.reboot_counter,
+            maximum_reboots_per_input: self.meta.maximum_reboots_per_input,
+            outbox_validity_period: self.meta.outbox_validity_period,
+            outbox_message_limit: self.meta.outbox_message_limit,
+            version: self.meta.version,
+            last_input: self.meta.last_input,
+            current_level: self.meta.current_level,
+        }
+    }
+
+    fn phase_snapshot(&self) -> crate::state::PhaseSnapshot<'_> {
+        use crate::state::PhaseSnapshot as P;
+        match &self.phase {
+            Phase::Collect => P::Collect,
+            Phase::Padding => P::Padding,
+            Phase::Snapshot => P::Snapshot,
+            Phase::Decode { decoder, .. } => P::Decode {
+                position: decoder.position() as u64,
+                decoder,
+            },
+            Phase::Link { module, next, .. } => P::Link { module, next: *next },
+            Phase::Init(init) => P::Init {
+                store: &init.store,
+                stage: format!("{:?}", init.stage),
+            },
+            Phase::Eval(e) => P::Eval {
+                store: &e.store,
+                machine: &e.machine,
+                pending_ticks: e.pending_ticks,
+                reveal: e.reveal.as_ref().map(|r| format!("{r:?}")),
+            },
+            Phase::Stuck(reason) => P::Stuck(reason.to_string()),
+        }
+    }
+}
+
+/// Tree directory of the outbox of `level`.
+pub(crate) fn outbox_level_path(level: u32) -> Vec<u8> {
+    format!("pvm/outbox/{level}").into_bytes()
+}
+
+fn describe_decode(e: &DecodeError) -> String {
+    e.to_string()
+}
