@@ -50,7 +50,7 @@ pub mod cost {
 }
 
 /// A host function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HostFn {
     /// `read_input(info_ptr, dst, max) -> i32`
     ReadInput,
@@ -90,8 +90,9 @@ pub enum HostFn {
     RevealMetadata,
     /// `reveal(req, req_len, dst, max) -> i32`
     Reveal,
-    /// One of the experimental NDS functions: links, returns −16.
-    Nds(&'static str),
+    /// One of the experimental NDS functions (index in the NDS table):
+    /// links, returns −16.
+    Nds(u8),
 }
 
 use ValType::{I32, I64};
@@ -136,8 +137,8 @@ impl HostFn {
             "reveal_metadata" => (HostFn::RevealMetadata, 0),
             "reveal" => (HostFn::Reveal, 3),
             other => {
-                let (n, _, _) = NDS.iter().find(|(n, _, _)| *n == other)?;
-                (HostFn::Nds(n), 6)
+                let i = NDS.iter().position(|(n, _, _)| *n == other)?;
+                (HostFn::Nds(i as u8), 6)
             }
         };
         (version >= since).then_some(f)
@@ -162,11 +163,8 @@ impl HostFn {
             HostFn::StoreGetHash => (&[I32, I32, I32, I32], &[I32]),
             HostFn::RevealPreimage | HostFn::Reveal => (&[I32, I32, I32, I32], &[I32]),
             HostFn::RevealMetadata => (&[I32, I32], &[I32]),
-            HostFn::Nds(name) => {
-                let (_, p, r) = NDS
-                    .iter()
-                    .find(|(n, _, _)| *n == name)
-                    .expect("NDS names come from the table");
+            HostFn::Nds(i) => {
+                let (_, p, r) = NDS[usize::from(i)];
                 (p, r)
             }
         };

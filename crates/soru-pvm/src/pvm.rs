@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use soru_core::hash::blake2b_256;
-use soru_core::StateHash;
+use soru_core::{RevealHash, StateHash};
 use soru_tree::{Tree, TreeAccess, TreeError};
 use soru_wasm::exec::{Machine, Outcome, BULK_MEMORY_CHUNK, BULK_TABLE_CHUNK};
 use soru_wasm::store::Extern;
@@ -29,7 +29,7 @@ use crate::host::{self, version_for_protocol, HostFn, VERSIONS};
 use crate::hostcall::{self, HostCallResult};
 
 /// Why the PVM is stuck.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum StuckReason {
     /// `/kernel/boot.wasm` could not be decoded and there is no usable fallback.
     #[error("decoding error: {0}")]
@@ -70,10 +70,10 @@ pub enum InputRequest {
 }
 
 /// A reveal the kernel asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RevealRequest {
-    /// The preimage of a 33-byte reveal hash (`00 ‖ blake2b-256`).
-    RawData([u8; 33]),
+    /// The preimage of a reveal hash.
+    RawData(RevealHash),
     /// The rollup metadata (address ‖ origination level).
     Metadata,
 }
@@ -83,8 +83,8 @@ impl RevealRequest {
     /// fall back to the preimage of blake2b("") (PROTOCOL-FACTS §7.6).
     pub fn decode(payload: &[u8]) -> Self {
         match payload {
-            [0x00, hash @ ..] if hash.len() == 33 && hash[0] == 0 => {
-                RevealRequest::RawData(hash.try_into().expect("33 bytes"))
+            [0x00, 0x00, hash @ ..] if hash.len() == 32 => {
+                RevealRequest::RawData(RevealHash(hash.try_into().expect("32 bytes")))
             }
             [0x01] => RevealRequest::Metadata,
             _ => RevealRequest::RawData(empty_preimage_hash()),
@@ -93,14 +93,12 @@ impl RevealRequest {
 }
 
 /// The reveal hash of the empty preimage, target of every reveal fallback.
-pub fn empty_preimage_hash() -> [u8; 33] {
-    let mut out = [0u8; 33];
-    out[1..].copy_from_slice(&blake2b_256(b""));
-    out
+pub fn empty_preimage_hash() -> RevealHash {
+    RevealHash::of_preimage(b"")
 }
 
 /// An inbox message given to the PVM.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Input {
     /// Inbox level.
     pub level: u32,
@@ -134,6 +132,9 @@ pub enum PvmError {
     /// The state tree failed (a verifier view lacking a node, a corrupt store).
     #[error("state tree: {0}")]
     Tree(#[from] TreeError),
+    /// A stored state that does not decode.
+    #[error("malformed PVM state: {0}")]
+    MalformedState(String),
 }
 
 /// Constants of one PVM instance.
@@ -179,21 +180,22 @@ pub enum Status {
 }
 
 /// Counters and configuration that persist across phases.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Meta {
-    current_tick: u128,
-    last_top_level_call: u128,
-    max_nb_ticks: u128,
-    reboot_counter: u32,
-    maximum_reboots_per_input: u32,
-    outbox_validity_period: u32,
-    outbox_message_limit: u32,
-    version: u8,
-    last_input: Option<(u32, u64)>,
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Meta {
+    pub(crate) current_tick: u128,
+    pub(crate) last_top_level_call: u128,
+    pub(crate) max_nb_ticks: u128,
+    pub(crate) reboot_counter: u32,
+    pub(crate) maximum_reboots_per_input: u32,
+    pub(crate) outbox_validity_period: u32,
+    pub(crate) outbox_message_limit: u32,
+    pub(crate) version: u8,
+    pub(crate) last_input: Option<(u32, u64)>,
     /// Inbox level of the last start-of-level: the outbox level.
-    current_level: Option<u32>,
+    pub(crate) current_level: Option<u32>,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct InitState {
     module: Arc<Module>,
     store: Store,
@@ -202,7 +204,7 @@ pub(crate) struct InitState {
     stage: InitStage,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum InitStage {
     Allocate,
     Elem { segment: usize, done: usize },
@@ -212,6 +214,7 @@ enum InitStage {
     SaveFallback,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct EvalState {
     pub(crate) store: Store,
     pub(crate) machine: Machine,
@@ -226,18 +229,23 @@ pub(crate) struct EvalState {
 }
 
 /// A reveal host call waiting for data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PendingReveal {
     pub(crate) request: RevealRequest,
     pub(crate) dst: u32,
     pub(crate) max: u32,
 }
 
-enum Phase {
+/// The phase and the machine state it carries. Serialized (postcard) into
+/// the state tree at `pvm/phase`; the kernel bytes of `Decode` are not
+/// repeated there (they are `/kernel/boot.wasm`).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) enum Phase {
     Collect,
     Padding,
     Snapshot,
     Decode {
+        #[serde(skip)]
         kernel: Arc<[u8]>,
         decoder: Box<Decoder>,
     },
@@ -461,7 +469,7 @@ impl Pvm {
             return Err(PvmError::UnexpectedReveal);
         };
         if let RevealRequest::RawData(hash) = &pending.request {
-            if blake2b_256(data) != hash[1..] {
+            if blake2b_256(data) != hash.0 {
                 e.reveal = Some(pending);
                 return Err(PvmError::WrongPreimage);
             }
@@ -970,52 +978,40 @@ impl Pvm {
         Ok(out)
     }
 
-    /// The state hash (`srs1…`): the root of the state tree with the PVM's
-    /// counters, input buffer and, during a run, the machine written into it.
-    pub fn state_hash(&mut self) -> Result<StateHash, PvmError> {
+    /// The whole state as one tree: durable storage and outbox as they are,
+    /// plus the counters, the unread inputs and (while loading or running a
+    /// kernel) the machine. Its root hash is the state hash; storing it and
+    /// [`Pvm::from_tree`] give back the same PVM.
+    pub fn to_tree(&self) -> Result<Tree, PvmError> {
         let mut tree = self.tree.clone();
-        crate::state::write_state(&mut tree, &self.meta_snapshot(), &self.inputs, self.phase_snapshot())?;
-        Ok(StateHash(tree.root_hash().0))
+        crate::state::write_state(&mut tree, &self.meta, &self.inputs, &self.phase)?;
+        Ok(tree)
     }
 
-    fn meta_snapshot(&self) -> crate::state::MetaSnapshot {
-        crate::state::MetaSnapshot {
-            current_tick: self.meta.current_tick,
-            last_top_level_call: self.meta.last_top_level_call,
-            max_nb_ticks: self.meta.max_nb_ticks,
-            reboot_counter: self.meta.reboot_counter,
-            maximum_reboots_per_input: self.meta.maximum_reboots_per_input,
-            outbox_validity_period: self.meta.outbox_validity_period,
-            outbox_message_limit: self.meta.outbox_message_limit,
-            version: self.meta.version,
-            last_input: self.meta.last_input,
-            current_level: self.meta.current_level,
+    /// Rebuilds a PVM from a tree made by [`Pvm::to_tree`].
+    pub fn from_tree(tree: Tree) -> Result<Self, PvmError> {
+        let (tree, meta, inputs, mut phase) = crate::state::read_state(tree)?;
+        let mut pvm = Self {
+            tree,
+            meta,
+            phase: Phase::Collect,
+            inputs,
+            debug_log: None,
+        };
+        if let Phase::Decode { kernel, .. } = &mut phase {
+            let bytes = pvm
+                .tree
+                .read(&key_path(durable::KERNEL_BOOT), 0, usize::MAX)
+                .map_err(PvmError::Tree)?;
+            *kernel = Arc::from(bytes);
         }
+        pvm.phase = phase;
+        Ok(pvm)
     }
 
-    fn phase_snapshot(&self) -> crate::state::PhaseSnapshot<'_> {
-        use crate::state::PhaseSnapshot as P;
-        match &self.phase {
-            Phase::Collect => P::Collect,
-            Phase::Padding => P::Padding,
-            Phase::Snapshot => P::Snapshot,
-            Phase::Decode { decoder, .. } => P::Decode {
-                position: decoder.position() as u64,
-                decoder,
-            },
-            Phase::Link { module, next, .. } => P::Link { module, next: *next },
-            Phase::Init(init) => P::Init {
-                store: &init.store,
-                stage: format!("{:?}", init.stage),
-            },
-            Phase::Eval(e) => P::Eval {
-                store: &e.store,
-                machine: &e.machine,
-                pending_ticks: e.pending_ticks,
-                reveal: e.reveal.as_ref().map(|r| format!("{r:?}")),
-            },
-            Phase::Stuck(reason) => P::Stuck(reason.to_string()),
-        }
+    /// The state hash (`srs1…`): the root hash of [`Pvm::to_tree`].
+    pub fn state_hash(&self) -> Result<StateHash, PvmError> {
+        Ok(StateHash(self.to_tree()?.root_hash().0))
     }
 }
 

@@ -323,7 +323,7 @@ fn reveal_preimage_waits_for_data() {
     let InputRequest::Reveal(RevealRequest::RawData(h)) = request else {
         panic!("{request:?}")
     };
-    assert_eq!(h.to_vec(), hash);
+    assert_eq!(h.to_tagged_bytes().to_vec(), hash);
     assert!(p.reveal(b"wrong data").is_err(), "the hash is checked");
     p.reveal(&preimage).unwrap();
     p.run_until_input(u128::MAX).unwrap();
