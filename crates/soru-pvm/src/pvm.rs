@@ -259,6 +259,20 @@ pub(crate) enum Phase {
     Stuck(StuckReason),
 }
 
+/// Execution statistics since the PVM was created or loaded (not part of
+/// the state).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecStats {
+    /// Ticks spent interpreting kernel code.
+    pub interpreter_ticks: u128,
+    /// Host calls made.
+    pub host_calls: u64,
+    /// Extra ticks charged by host calls.
+    pub host_cost_ticks: u128,
+    /// Padding ticks (skipped in O(1)).
+    pub padding_ticks: u128,
+}
+
 /// The `wasm_2_0_0` PVM.
 pub struct Pvm {
     tree: Tree,
@@ -267,6 +281,7 @@ pub struct Pvm {
     inputs: VecDeque<Input>,
     /// Messages written with `write_debug` by the kernel, when captured.
     debug_log: Option<Vec<Vec<u8>>>,
+    stats: ExecStats,
 }
 
 impl std::fmt::Debug for Pvm {
@@ -309,6 +324,7 @@ impl Pvm {
             phase: Phase::Collect,
             inputs: VecDeque::new(),
             debug_log: None,
+            stats: ExecStats::default(),
         })
     }
 
@@ -326,6 +342,11 @@ impl Pvm {
         if let Some(log) = &mut self.debug_log {
             log.push(bytes);
         }
+    }
+
+    /// Execution statistics.
+    pub fn stats(&self) -> ExecStats {
+        self.stats
     }
 
     /// The tick counter.
@@ -543,6 +564,7 @@ impl Pvm {
                     // Padding is idle: jump as far as allowed in one go.
                     let n = (to_boundary - 1).min(budget);
                     self.meta.current_tick += n;
+                    self.stats.padding_ticks += n;
                     self.phase = Phase::Padding;
                     return Ok(());
                 }
@@ -851,6 +873,7 @@ impl Pvm {
             let n = e.pending_ticks.min(available);
             e.pending_ticks -= n;
             self.meta.current_tick += n;
+            self.stats.host_cost_ticks += n;
             self.phase = Phase::Eval(e);
             return Ok(());
         }
@@ -858,6 +881,7 @@ impl Pvm {
         let before = fuel;
         let outcome = e.machine.run(&mut e.store, &mut fuel).expect("a runnable machine");
         self.meta.current_tick += u128::from(before - fuel);
+        self.stats.interpreter_ticks += u128::from(before - fuel);
         match outcome {
             Outcome::OutOfTicks => self.phase = Phase::Eval(e),
             Outcome::Returned(_) => match e.in_start.take() {
@@ -890,6 +914,7 @@ impl Pvm {
                     return self.load_failed(StuckReason::Init("a host function was called during init".into()));
                 }
                 let f = e.host_fns[host_id as usize];
+                self.stats.host_calls += 1;
                 match hostcall::call(self, &mut e, f, &args)? {
                     HostCallResult::Done { result, cost } => {
                         let results: Vec<u64> = result.into_iter().collect();
@@ -997,6 +1022,7 @@ impl Pvm {
             phase: Phase::Collect,
             inputs,
             debug_log: None,
+            stats: ExecStats::default(),
         };
         if let Phase::Decode { kernel, .. } = &mut phase {
             let bytes = pvm

@@ -28,6 +28,8 @@ enum BenchScenario {
         #[arg(long, default_value_t = 5)]
         repeats: u32,
     },
+    /// The full PVM against bare soru-wasm on the compute and tx kernels.
+    Pvm,
     /// The state tree: proof sizes, write throughput, store commit and GC speed.
     Tree {
         /// Small sizes (seconds instead of minutes).
@@ -42,6 +44,11 @@ fn main() -> Result<()> {
         Command::Bench { scenario } => match scenario {
             BenchScenario::Wasm { repeats } => {
                 for line in soru::bench::wasm::run(repeats)? {
+                    println!("{line}");
+                }
+            }
+            BenchScenario::Pvm => {
+                for line in soru::bench::pvm::run()? {
                     println!("{line}");
                 }
             }
