@@ -110,8 +110,17 @@ pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) ->
             info[..4].copy_from_slice(&(input.level as i32).to_le_bytes());
             info[4..].copy_from_slice(&(input.counter as i32).to_le_bytes());
             let payload = input.payload[..n].to_vec();
-            // Check both destinations before consuming the input.
+            // Octez checks both areas before consuming the input, the
+            // destination with the strict test `dst + max_bytes < size`.
             check!(read_memory(&e.store, e.memory, info_ptr, 8));
+            let size = e
+                .store
+                .memories
+                .get(e.memory as usize)
+                .map_or(0, |m| m.data.len() as u64);
+            if max > 0 && u64::from(dst) + u64::from(max) >= size {
+                return Ok(done(code::MEMORY_INVALID_ACCESS, 0));
+            }
             check!(read_memory(&e.store, e.memory, dst, n as u32));
             check!(write_memory(&mut e.store, e.memory, info_ptr, &info));
             check!(write_memory(&mut e.store, e.memory, dst, &payload));
@@ -150,10 +159,19 @@ pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) ->
         HostFn::StoreExists => {
             let key = check!(read_key(e, a(0), a(1)));
             let p = tree(pvm.tree_mut().has(&tree_path(&key)))?;
-            done(i32::from(p.value), key_cost(&key))
+            done(i32::from(p.value || p.subtree), key_cost(&key))
         }
         HostFn::StoreListSize => {
-            let key = check!(read_key(e, a(0), a(1)));
+            // An i64 result: error codes are sign-extended.
+            let key = match read_key(e, a(0), a(1)) {
+                Ok(key) => key,
+                Err(code) => {
+                    return Ok(HostCallResult::Done {
+                        result: Some(i64::from(code) as u64),
+                        cost: 0,
+                    })
+                }
+            };
             let n = tree(pvm.tree_mut().count_children(&tree_path(&key)))?;
             HostCallResult::Done {
                 result: Some(n),
@@ -164,10 +182,15 @@ pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) ->
             let key = check!(read_key(e, a(0), a(1)));
             let index = args[2] as i64;
             let (dst, max) = (a(3), a(4));
+            let path = tree_path(&key);
+            let p = tree(pvm.tree_mut().has(&path))?;
+            if !p.value && !p.subtree {
+                return Ok(done(code::NOT_A_NODE, 0));
+            }
             if index < 0 {
                 return Ok(done(code::INVALID_SUBKEY_INDEX, 0));
             }
-            let Some(name) = tree(pvm.tree_mut().nth_child(&tree_path(&key), index as u64))? else {
+            let Some(name) = tree(pvm.tree_mut().nth_child(&path, index as u64))? else {
                 return Ok(done(code::INVALID_SUBKEY_INDEX, 0));
             };
             let n = name.len().min(max as usize);
@@ -214,16 +237,17 @@ pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) ->
             }
         }
         HostFn::StoreRead => {
-            let key = check!(read_key(e, a(0), a(1)));
             let (offset, dst, max) = (a(2), a(3), a(4));
             if max > MAX_TRANSFER {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
+            let key = check!(read_key(e, a(0), a(1)));
             let path = tree_path(&key);
             let Some(size) = tree(pvm.tree_mut().value_size(&path))? else {
                 return Ok(done(code::NOT_A_VALUE, 0));
             };
-            if u64::from(offset) > size {
+            // Reads need `offset < length` (so an empty value cannot be read).
+            if u64::from(offset) >= size {
                 return Ok(done(code::INVALID_ACCESS, 0));
             }
             let bytes = tree(pvm.tree_mut().read(&path, u64::from(offset), max as usize))?;
@@ -234,8 +258,21 @@ pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) ->
             )
         }
         HostFn::StoreWrite => {
-            let key = check!(writable_key(e, a(0), a(1)));
+            // Octez's order: size overflow, key, source memory, read-only,
+            // the 2 048-byte limit, then `offset ≤ length`.
             let (offset, src, len) = (a(2), a(3), a(4));
+            if u64::from(offset) + u64::from(len) > MAX_VALUE_SIZE {
+                return Ok(done(code::VALUE_SIZE_EXCEEDED, 0));
+            }
+            let key = check!(read_key(e, a(0), a(1)));
+            let bytes = if len > MAX_TRANSFER {
+                Vec::new()
+            } else {
+                check!(read_memory(&e.store, e.memory, src, len))
+            };
+            if is_read_only(&key) {
+                return Ok(done(code::READ_ONLY, 0));
+            }
             if len > MAX_TRANSFER {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
@@ -244,10 +281,6 @@ pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) ->
             if u64::from(offset) > size {
                 return Ok(done(code::INVALID_ACCESS, 0));
             }
-            if u64::from(offset) + u64::from(len) > MAX_VALUE_SIZE {
-                return Ok(done(code::VALUE_SIZE_EXCEEDED, 0));
-            }
-            let bytes = check!(read_memory(&e.store, e.memory, src, len));
             tree(pvm.tree_mut().write(&path, u64::from(offset), &bytes))?;
             done(0, key_cost(&key) + cost::WRITE_PER_BYTE * u128::from(len))
         }
@@ -266,7 +299,7 @@ pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) ->
             let key = check!(read_key(e, a(0), a(1)));
             let (dst, max) = (a(2), a(3));
             let Some(hash) = tree(pvm.tree_mut().subtree_hash(&tree_path(&key)))? else {
-                return Ok(done(code::NOT_A_VALUE, 0));
+                return Ok(done(code::NOT_A_NODE, 0));
             };
             let n = 32.min(max as usize);
             check!(write_memory(&mut e.store, e.memory, dst, &hash.0[..n]));
@@ -274,6 +307,9 @@ pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) ->
         }
         HostFn::RevealPreimage => {
             let (hash_ptr, hash_len, dst, max) = (a(0), a(1), a(2), a(3));
+            if hash_len > MAX_MESSAGE {
+                return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
+            }
             let hash = check!(read_memory(&e.store, e.memory, hash_ptr, hash_len));
             let mut request = vec![0x00];
             request.extend_from_slice(&hash);

@@ -14,4 +14,6 @@ mod hostcall;
 mod pvm;
 mod state;
 
-pub use pvm::{empty_preimage_hash, ExecStats, Input, InputRequest, Pvm, PvmConfig, PvmError, RevealRequest, Status, StuckReason};
+pub use pvm::{
+    empty_preimage_hash, ExecStats, Input, InputRequest, Pvm, PvmConfig, PvmError, RevealRequest, Status, StuckReason,
+};
