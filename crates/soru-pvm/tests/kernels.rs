@@ -344,7 +344,7 @@ fn durable_heavy_and_big_code_run_deterministically() {
 fn pages(kernel: &[u8]) -> (soru_core::RevealHash, BTreeMap<[u8; 32], Vec<u8>>) {
     let mut preimages = oracle();
     let mut level: Vec<[u8; 33]> = Vec::new();
-    let mut add = |page: Vec<u8>, preimages: &mut BTreeMap<[u8; 32], Vec<u8>>| {
+    let add = |page: Vec<u8>, preimages: &mut BTreeMap<[u8; 32], Vec<u8>>| {
         let hash = soru_core::RevealHash::of_preimage(&page);
         preimages.insert(hash.0, page);
         hash
