@@ -394,3 +394,54 @@ fn installer_upgrades_to_a_large_kernel_through_reveals() {
     level(&mut pvm, 2, &[], &preimages);
     assert_eq!(read_u64(&mut pvm, "/big-code/runs"), Some(2));
 }
+
+#[test]
+fn wat_kernels_fail_as_documented() {
+    for (name, expect) in [
+        ("unknown-import", "link"),
+        ("wrong-signature", "link"),
+        ("start-calls-host", "init"),
+        ("no-kernel-run", "init"),
+        ("no-memory-export", "init"),
+    ] {
+        let path = format!("{}/../../kernels/wat/{name}.wat", env!("CARGO_MANIFEST_DIR"));
+        let bytes = wat::parse_file(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let mut pvm = Pvm::install_boot_sector(&config(), &bytes).unwrap();
+        level(&mut pvm, 1, &[], &oracle());
+        let status = pvm.status();
+        let ok = match (expect, &status) {
+            ("link", Status::Stuck(soru_pvm::StuckReason::Link(_))) => true,
+            ("init", Status::Stuck(soru_pvm::StuckReason::Init(_))) => true,
+            _ => false,
+        };
+        assert!(ok, "{name}: {status:?}");
+    }
+}
+
+#[test]
+fn protocol_migration_to_an_older_protocol_keeps_the_version() {
+    let config = PvmConfig {
+        ticks_per_snapshot: 1_000_000,
+        ..config()
+    };
+    let mut pvm = Pvm::install_boot_sector(&config, &kernel("counter")).unwrap();
+    assert_eq!(pvm.version(), "2.0.0-r6");
+    // An older protocol's name never downgrades.
+    let mut migration = vec![0, 4];
+    migration.extend_from_slice(&8u32.to_be_bytes());
+    migration.extend_from_slice(b"t024_024");
+    for (counter, payload) in [vec![0, 1], migration, vec![0, 2]].into_iter().enumerate() {
+        pvm.set_input(Input {
+            level: 1,
+            counter: counter as u64,
+            payload,
+        })
+        .unwrap();
+    }
+    pvm.run_until_input(u128::MAX).unwrap();
+    assert_eq!(pvm.version(), "2.0.0-r6");
+    assert_eq!(
+        pvm.durable_read(soru_pvm::durable::WASM_VERSION).unwrap(),
+        Some(b"2.0.0-r6".to_vec())
+    );
+}
