@@ -89,16 +89,16 @@ pub enum MachineError {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Frame {
-    ret_pc: u32,
-    fp: u32,
-    func: u32,
-    instance: u32,
+pub(crate) struct Frame {
+    pub(crate) ret_pc: u32,
+    pub(crate) fp: u32,
+    pub(crate) func: u32,
+    pub(crate) instance: u32,
 }
 
 /// A bulk operation in progress (one chunk per tick).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-enum Bulk {
+pub(crate) enum Bulk {
     MemFill {
         mem: u32,
         dst: u32,
@@ -141,7 +141,7 @@ enum Bulk {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-enum State {
+pub(crate) enum State {
     Running,
     AwaitingHost { results: u32 },
     Done,
@@ -150,15 +150,15 @@ enum State {
 /// The execution state of one invocation.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Machine {
-    stack: Vec<u64>,
-    frames: Vec<Frame>,
-    pc: u32,
-    fp: u32,
-    func: u32,
-    instance: u32,
-    pending: Option<Bulk>,
-    state: State,
-    started: bool,
+    pub(crate) stack: Vec<u64>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) pc: u32,
+    pub(crate) fp: u32,
+    pub(crate) func: u32,
+    pub(crate) instance: u32,
+    pub(crate) pending: Option<Bulk>,
+    pub(crate) state: State,
+    pub(crate) started: bool,
 }
 
 /// `⌈len / chunk⌉`: the extra ticks a bulk operation of `len` costs.
@@ -191,6 +191,21 @@ impl Machine {
         // The entry call itself is set up by the first `run`.
         m.pc = u32::MAX;
         Ok(m)
+    }
+
+    /// A machine with nothing in it, to be filled by [`crate::layout::load_chunks`].
+    pub(crate) fn empty() -> Self {
+        Machine {
+            stack: Vec::new(),
+            frames: Vec::new(),
+            pc: 0,
+            fp: 0,
+            func: 0,
+            instance: 0,
+            pending: None,
+            state: State::Running,
+            started: false,
+        }
     }
 
     /// Whether the invocation has finished (returned or trapped).
@@ -763,6 +778,11 @@ impl Machine {
                 let base = pop!() as u32;
                 let ea = u64::from(base) + u64::from($offset);
                 instance_entry!(2u64, 0u32);
+                if H::ENABLED {
+                    // A partial state may not have had the instance loaded
+                    // when `mem` was cached: look it up after the hook.
+                    mem = Self::current_memory(store, self.instance);
+                }
                 read!(Chunk::MemorySize { mem });
                 if H::ENABLED {
                     for c in hooks::memory_chunks(mem, ea, $size) {

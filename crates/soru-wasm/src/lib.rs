@@ -16,6 +16,7 @@ pub mod code;
 pub mod decode;
 pub mod exec;
 pub mod hooks;
+pub mod layout;
 pub mod limits;
 pub mod snapshot;
 pub mod store;
