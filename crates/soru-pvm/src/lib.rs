@@ -11,6 +11,7 @@
 pub mod durable;
 pub mod host;
 mod hostcall;
+pub mod inbox;
 mod pvm;
 mod state;
 

@@ -4,12 +4,14 @@
 //! deliberate: regenerate with `SORU_UPDATE_GOLDEN=1 cargo test -p soru-pvm --test golden`
 //! and review the diff.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use soru_pvm::{Input, InputRequest, Pvm, PvmConfig, RevealRequest};
+use soru_pvm::{InputRequest, Pvm, RevealRequest};
 
 fn kernel(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../../kernels/wasm/{name}.wasm", env!("CARGO_MANIFEST_DIR"))).expect("kernel")
+    common::example_kernel(name)
 }
 
 fn u32_msg(tag: u8, n: u32) -> Vec<u8> {
@@ -40,22 +42,13 @@ fn script(name: &str) -> Vec<Vec<Vec<u8>>> {
 }
 
 fn run(name: &str) -> Vec<String> {
-    let config = PvmConfig::from_params(&soru_core::params::ProtocolParams::mainnet().smart_rollup.pvm);
+    let config = common::config(50_000_000_000_000);
     let mut pvm = Pvm::install_boot_sector(&config, &kernel(name)).expect("genesis");
     let mut hashes = vec![pvm.state_hash().unwrap().to_string()];
     for (i, messages) in script(name).into_iter().enumerate() {
         let level = i as u32 + 1;
-        let mut payloads = vec![vec![0u8, 1], [&[0u8, 3][..], &[0; 8], &[1; 32]].concat()];
-        payloads.extend(messages.iter().map(|m| [&[1u8][..], m].concat()));
-        payloads.push(vec![0, 2]);
-        for (counter, payload) in payloads.into_iter().enumerate() {
-            pvm.set_input(Input {
-                level,
-                counter: counter as u64,
-                payload,
-            })
-            .unwrap();
-        }
+        let payloads: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        common::feed(&mut pvm, level, &payloads);
         loop {
             pvm.run_until_input(u128::MAX).unwrap();
             match pvm.input_request() {

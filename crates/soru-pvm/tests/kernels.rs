@@ -2,6 +2,8 @@
 //! PVM: scripted inboxes, asserted durable values, outboxes, flags and tick
 //! counters, and the host-function table of the `hostfns` kernel.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use soru_pvm::{Input, InputRequest, Pvm, PvmConfig, RevealRequest, Status};
@@ -9,12 +11,11 @@ use soru_pvm::{Input, InputRequest, Pvm, PvmConfig, RevealRequest, Status};
 const TPS: u128 = 50_000_000_000_000;
 
 fn config() -> PvmConfig {
-    PvmConfig::from_params(&soru_core::params::ProtocolParams::mainnet().smart_rollup.pvm)
+    common::config(TPS)
 }
 
 fn kernel(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../kernels/wasm/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    common::example_kernel(name)
 }
 
 fn boot(name: &str) -> Pvm {
@@ -53,21 +54,8 @@ fn settle(pvm: &mut Pvm, preimages: &BTreeMap<[u8; 32], Vec<u8>>) {
 /// Feeds a standard level (SOL, info-per-level, externals, EOL) and settles.
 fn level(pvm: &mut Pvm, level: u32, messages: &[Vec<u8>], preimages: &BTreeMap<[u8; 32], Vec<u8>>) -> u128 {
     let start = pvm.current_tick();
-    let mut payloads = vec![vec![0u8, 1]];
-    let mut info = vec![0, 3];
-    info.extend_from_slice(&1_700_000_000i64.to_be_bytes());
-    info.extend_from_slice(&[7; 32]);
-    payloads.push(info);
-    payloads.extend(messages.iter().map(|m| [&[1u8][..], m].concat()));
-    payloads.push(vec![0, 2]);
-    for (counter, payload) in payloads.into_iter().enumerate() {
-        pvm.set_input(Input {
-            level,
-            counter: counter as u64,
-            payload,
-        })
-        .expect("input");
-    }
+    let payloads: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+    common::feed(pvm, level, &payloads);
     settle(pvm, preimages);
     pvm.current_tick() - start
 }

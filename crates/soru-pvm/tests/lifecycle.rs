@@ -2,17 +2,14 @@
 //! level, yields and reboots, the reboot limit, traps, stuck states, upgrades
 //! and fallback, reveals, and determinism of the state hash.
 
+mod common;
+
 use soru_pvm::{durable, Input, InputRequest, Pvm, PvmConfig, RevealRequest, Status, StuckReason};
 
 const TPS: u128 = 100_000;
 
 fn config() -> PvmConfig {
-    PvmConfig {
-        ticks_per_snapshot: TPS,
-        maximum_reboots_per_input: 1000,
-        outbox_validity_period: 10,
-        outbox_message_limit: 100,
-    }
+    common::config(TPS)
 }
 
 fn kernel(wat: &str) -> Vec<u8> {
@@ -27,25 +24,7 @@ fn pvm(wat: &str) -> Pvm {
 /// and runs until the PVM needs the next input. Returns the ticks of the level.
 fn level(pvm: &mut Pvm, level: u32, messages: &[&[u8]]) -> u128 {
     let start = pvm.current_tick();
-    let mut payloads: Vec<Vec<u8>> = vec![vec![0, 1]];
-    let mut info = vec![0, 3];
-    info.extend_from_slice(&1_700_000_000i64.to_be_bytes());
-    info.extend_from_slice(&[7; 32]);
-    payloads.push(info);
-    for m in messages {
-        let mut p = vec![1];
-        p.extend_from_slice(m);
-        payloads.push(p);
-    }
-    payloads.push(vec![0, 2]);
-    for (counter, payload) in payloads.into_iter().enumerate() {
-        pvm.set_input(Input {
-            level,
-            counter: counter as u64,
-            payload,
-        })
-        .expect("input accepted");
-    }
+    common::feed(pvm, level, messages);
     // Stops at the next input request, or at a reveal the test answers.
     pvm.run_until_input(u128::MAX).expect("runs");
     pvm.current_tick() - start

@@ -1,18 +1,15 @@
 //! A PVM state written to the node store and reloaded continues exactly as
 //! the original, whatever phase it was saved in.
 
-use soru_pvm::{Input, Pvm, PvmConfig};
+mod common;
+
+use soru_pvm::{Pvm, PvmConfig};
 use soru_tree::NodeStore;
 
 const TPS: u128 = 50_000;
 
 fn config() -> PvmConfig {
-    PvmConfig {
-        ticks_per_snapshot: TPS,
-        maximum_reboots_per_input: 1000,
-        outbox_validity_period: 10,
-        outbox_message_limit: 100,
-    }
+    common::config(TPS)
 }
 
 /// A kernel that loops a while, writing durable values, so states inside
@@ -37,14 +34,7 @@ const KERNEL: &str = r#"(module
     (drop (call $store_write (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 16) (i32.const 4)))))"#;
 
 fn feed(pvm: &mut Pvm, level: u32) {
-    for (counter, payload) in [vec![0, 1], vec![1, 42, 43], vec![0, 2]].into_iter().enumerate() {
-        pvm.set_input(Input {
-            level,
-            counter: counter as u64,
-            payload,
-        })
-        .unwrap();
-    }
+    common::feed(pvm, level, &[&[42, 43]]);
 }
 
 fn run_levels(pvm: &mut Pvm, from: u32, to: u32) {
