@@ -397,11 +397,11 @@ fn wat_kernels_fail_as_documented() {
         let mut pvm = Pvm::install_boot_sector(&config(), &bytes).unwrap();
         level(&mut pvm, 1, &[], &oracle());
         let status = pvm.status();
-        let ok = match (expect, &status) {
-            ("link", Status::Stuck(soru_pvm::StuckReason::Link(_))) => true,
-            ("init", Status::Stuck(soru_pvm::StuckReason::Init(_))) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (expect, &status),
+            ("link", Status::Stuck(soru_pvm::StuckReason::Link(_)))
+                | ("init", Status::Stuck(soru_pvm::StuckReason::Init(_)))
+        );
         assert!(ok, "{name}: {status:?}");
     }
 }
