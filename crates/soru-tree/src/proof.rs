@@ -57,6 +57,11 @@ mod wire {
 pub struct Proof(Vec<u8>);
 
 impl Proof {
+    /// Wraps received bytes; they are checked when a [`VerifierTree`] parses them.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Proof(bytes)
+    }
+
     /// The wire bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

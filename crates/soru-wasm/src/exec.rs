@@ -378,11 +378,13 @@ impl Machine {
             State::AwaitingHost { .. } => return Err(MachineError::NotRunnable("awaiting a host result")),
             State::Done => return Err(MachineError::NotRunnable("done")),
         }
-        let mut code: Arc<Module> = if self.instance == u32::MAX {
-            Arc::new(Module::default())
-        } else {
-            store.instances[self.instance as usize].module.clone()
-        };
+        // A partial state (a verifier's) may lack the instance when the tick
+        // does not need its code, e.g. a bulk-operation slice.
+        let mut code: Arc<Module> = store
+            .instances
+            .get(self.instance as usize)
+            .map(|i| i.module.clone())
+            .unwrap_or_default();
         if !self.started {
             // First run: the entry call (or a host function called directly,
             // whose results are then the invocation's results).

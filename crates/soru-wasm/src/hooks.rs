@@ -35,7 +35,7 @@ pub const DATA_CHUNK: u64 = 256;
 pub const MAX_CHUNKS_PER_TICK: usize = 28;
 
 /// One unit of machine state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Chunk {
     /// Program counter, frame pointer, stack height, current function and
     /// instance, bulk operation in progress.
