@@ -367,7 +367,7 @@ fn installer_upgrades_to_a_large_kernel_through_reveals() {
     let at = installer
         .windows(marker.len())
         .position(|w| w == marker)
-        .expect("placeholder present")
+        .expect("root-hash slot present")
         + marker.len();
     installer[at..at + 33].copy_from_slice(&root.to_tagged_bytes());
     let mut pvm = Pvm::install_boot_sector(&config(), &installer).unwrap();

@@ -5,7 +5,7 @@
 //! those chunks ([`load_chunks`]), runs the same tick under a
 //! [`PresenceCheck`] hook that refuses anything outside the set, and
 //! re-encodes the chunks it wrote. Structures absent from a partial state
-//! are placeholders that the hook never lets the interpreter read.
+//! are stand-ins that the hook never lets the interpreter read.
 //!
 //! Encodings are postcard (deterministic) over plain data.
 
@@ -182,7 +182,7 @@ fn ensure<T: Clone>(v: &mut Vec<T>, len: usize, fill: T) {
     }
 }
 
-fn placeholder_instance() -> Instance {
+fn stand_in_instance() -> Instance {
     Instance {
         module: Arc::new(Module::default()),
         types: vec![],
@@ -197,7 +197,7 @@ fn placeholder_instance() -> Instance {
 
 fn ensure_instance(store: &mut Store, instance: u32) -> &mut Instance {
     while store.instances.len() <= instance as usize {
-        store.instances.push(placeholder_instance());
+        store.instances.push(stand_in_instance());
     }
     &mut store.instances[instance as usize]
 }
@@ -329,13 +329,13 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
                 if let (FuncInst::Wasm { instance, body: b, .. }, Some(body)) = (&f, body) {
                     let inst = ensure_instance(&mut store, *instance);
                     let module = Arc::make_mut(&mut inst.module);
-                    let placeholder = FuncBody {
+                    let stand_in = FuncBody {
                         type_index: 0,
                         start: 0,
                         num_locals: 0,
                         max_height: 0,
                     };
-                    ensure(&mut module.bodies, *b as usize + 1, placeholder);
+                    ensure(&mut module.bodies, *b as usize + 1, stand_in);
                     module.bodies[*b as usize] = body;
                 }
                 ensure(
