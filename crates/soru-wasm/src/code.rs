@@ -8,7 +8,8 @@
 //! [`Op::BrTableEntry`] entries (the last one is the default).
 //!
 //! **Tick model**: executing one `Op` costs one tick, except the bulk
-//! operations (`memory.fill/copy/init`, `table.fill/copy/init`), which cost
+//! operations (`memory.fill/copy/init`, `table.fill/copy/init`, and
+//! `table.grow` with a non-null initial value), which cost
 //! `⌈len / chunk⌉ + 1` ticks and move one chunk per tick
 //! ([`crate::exec::BULK_MEMORY_CHUNK`], [`crate::exec::BULK_TABLE_CHUNK`]).
 

@@ -208,6 +208,11 @@ impl Machine {
         }
     }
 
+    /// Value-stack height and call-frame count.
+    pub fn lengths(&self) -> (usize, usize) {
+        (self.stack.len(), self.frames.len())
+    }
+
     /// Whether the invocation has finished (returned or trapped).
     pub fn is_done(&self) -> bool {
         self.state == State::Done
@@ -424,6 +429,26 @@ impl Machine {
                 out.push((Chunk::Table { table, index }, write));
             }
         };
+        // Every slice also reads the sizes of what it touches, so a partial
+        // state (a verifier's) can size its stand-in memories and tables.
+        match bulk {
+            Bulk::MemFill { mem, .. } | Bulk::MemCopy { mem, .. } => out.push((Chunk::MemorySize { mem }, false)),
+            Bulk::MemInit { mem, data, .. } => {
+                out.push((Chunk::MemorySize { mem }, false));
+                out.push((Chunk::Data { data, index: u64::MAX }, false));
+            }
+            Bulk::TableFill { table, .. } => out.push((Chunk::TableSize { table }, false)),
+            Bulk::TableCopy {
+                dst_table, src_table, ..
+            } => {
+                out.push((Chunk::TableSize { table: dst_table }, false));
+                out.push((Chunk::TableSize { table: src_table }, false));
+            }
+            Bulk::TableInit { table, elem, .. } => {
+                out.push((Chunk::TableSize { table }, false));
+                out.push((Chunk::Elem { elem, index: u64::MAX }, false));
+            }
+        }
         match bulk {
             Bulk::MemFill { mem, dst, len, .. } => {
                 out.extend(hooks::memory_chunks(mem, u64::from(dst), u64::from(len.min(mem_chunk))).map(|c| (c, true)))
@@ -1068,7 +1093,17 @@ impl Machine {
                     if new > max {
                         push!(u64::from(u32::MAX))
                     } else {
-                        table.elems.resize(new as usize, init);
+                        // New elements start null (absent = zero); a non-null
+                        // initial value is filled in one chunk per tick.
+                        table.elems.resize(new as usize, crate::store::NULL_REF);
+                        if init != crate::store::NULL_REF && n > 0 {
+                            self.pending = Some(Bulk::TableFill {
+                                table: a,
+                                dst: old as u32,
+                                value: init,
+                                len: n,
+                            });
+                        }
                         push!(old)
                     }
                 }

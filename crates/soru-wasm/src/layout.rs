@@ -90,6 +90,144 @@ fn range<T: Clone>(v: &[T], index: u64, per: u64) -> Vec<T> {
     v[from..to].to_vec()
 }
 
+/// Elements stored with a fixed width, so a growable region is one byte
+/// string in which chunk `i` is a byte range (and shortening the region
+/// drops bytes instead of rewriting chunks).
+pub trait FixedWidth: Sized {
+    /// Bytes per element.
+    const WIDTH: usize;
+    /// Appends the element's bytes.
+    fn put(&self, out: &mut Vec<u8>);
+    /// Reads an element from exactly `WIDTH` bytes.
+    fn get(bytes: &[u8]) -> Option<Self>;
+}
+
+impl FixedWidth for u64 {
+    const WIDTH: usize = 8;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(bytes: &[u8]) -> Option<Self> {
+        Some(u64::from_le_bytes(bytes.try_into().ok()?))
+    }
+}
+
+impl FixedWidth for u32 {
+    const WIDTH: usize = 4;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn get(bytes: &[u8]) -> Option<Self> {
+        Some(u32::from_le_bytes(bytes.try_into().ok()?))
+    }
+}
+
+impl FixedWidth for Frame {
+    const WIDTH: usize = 16;
+    fn put(&self, out: &mut Vec<u8>) {
+        for v in [self.ret_pc, self.fp, self.func, self.instance] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    fn get(bytes: &[u8]) -> Option<Self> {
+        let w = |i: usize| {
+            bytes
+                .get(i * 4..i * 4 + 4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes)
+        };
+        Some(Frame {
+            ret_pc: w(0)?,
+            fp: w(1)?,
+            func: w(2)?,
+            instance: w(3)?,
+        })
+    }
+}
+
+/// An instruction in 20 bytes: its postcard encoding, zero-padded.
+impl FixedWidth for Op {
+    const WIDTH: usize = 20;
+    fn put(&self, out: &mut Vec<u8>) {
+        let mut bytes = enc(self);
+        bytes.resize(Self::WIDTH, 0);
+        out.extend_from_slice(&bytes);
+    }
+    fn get(bytes: &[u8]) -> Option<Self> {
+        postcard::take_from_bytes(bytes).ok().map(|(op, _)| op)
+    }
+}
+
+fn valtype_byte(t: ValType) -> u8 {
+    match t {
+        ValType::I32 => 0,
+        ValType::I64 => 1,
+        ValType::F32 => 2,
+        ValType::F64 => 3,
+        ValType::FuncRef => 4,
+        ValType::ExternRef => 5,
+    }
+}
+
+impl FixedWidth for GlobalInst {
+    const WIDTH: usize = 10;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(valtype_byte(self.ty.ty));
+        out.push(u8::from(self.ty.mutable));
+        out.extend_from_slice(&self.value.to_le_bytes());
+    }
+    fn get(bytes: &[u8]) -> Option<Self> {
+        let ty = match bytes.first()? {
+            0 => ValType::I32,
+            1 => ValType::I64,
+            2 => ValType::F32,
+            3 => ValType::F64,
+            4 => ValType::FuncRef,
+            5 => ValType::ExternRef,
+            _ => return None,
+        };
+        Some(GlobalInst {
+            ty: GlobalType {
+                ty,
+                mutable: *bytes.get(1)? != 0,
+            },
+            value: u64::from_le_bytes(bytes.get(2..10)?.try_into().ok()?),
+        })
+    }
+}
+
+/// Fixed-width bytes of elements `[index·per, index·per + per)` (fewer at the end).
+fn encode_range<T: FixedWidth + Clone>(v: &[T], index: u64, per: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    for item in range(v, index, per) {
+        item.put(&mut out);
+    }
+    out
+}
+
+fn decode_range<T: FixedWidth>(chunk: Chunk, bytes: &[u8]) -> Result<Vec<T>, LayoutError> {
+    if bytes.len() % T::WIDTH != 0 {
+        return Err(LayoutError::Malformed {
+            chunk,
+            reason: format!("{} bytes is not a multiple of {}", bytes.len(), T::WIDTH),
+        });
+    }
+    bytes
+        .chunks(T::WIDTH)
+        .map(|b| {
+            T::get(b).ok_or_else(|| LayoutError::Malformed {
+                chunk,
+                reason: "bad element".into(),
+            })
+        })
+        .collect()
+}
+
+/// Bytes `[index·per, index·per + per)` of a byte region (fewer at the end).
+fn byte_range(v: &[u8], index: u64, per: u64) -> Vec<u8> {
+    range(v, index, per)
+}
+
 /// The bytes of `chunk` in a full state.
 pub fn encode_chunk(store: &Store, machine: &Machine, chunk: Chunk) -> Vec<u8> {
     match chunk {
@@ -106,24 +244,20 @@ pub fn encode_chunk(store: &Store, machine: &Machine, chunk: Chunk) -> Vec<u8> {
         }),
         Chunk::Memory { mem, index } => {
             let data = store.memories.get(mem as usize).map_or(&[][..], |m| &m.data[..]);
-            let mut out = vec![0u8; hooks::MEMORY_CHUNK as usize];
-            let from = (index * hooks::MEMORY_CHUNK).min(data.len() as u64) as usize;
-            let to = ((index + 1) * hooks::MEMORY_CHUNK).min(data.len() as u64) as usize;
-            out[..to - from].copy_from_slice(&data[from..to]);
-            out
+            byte_range(data, index, hooks::MEMORY_CHUNK)
         }
         Chunk::MemorySize { mem } => {
             let m = store.memories.get(mem as usize);
             enc(&(m.map_or(0, MemInst::pages), m.and_then(|m| m.max)))
         }
-        Chunk::Stack { index } => enc(&range(&machine.stack, index, hooks::STACK_CHUNK)),
-        Chunk::Frames { index } => enc(&range(&machine.frames, index, hooks::FRAME_CHUNK)),
+        Chunk::Stack { index } => encode_range(&machine.stack, index, hooks::STACK_CHUNK),
+        Chunk::Frames { index } => encode_range(&machine.frames, index, hooks::FRAME_CHUNK),
         Chunk::Code { instance, index } => {
             let code = store
                 .instances
                 .get(instance as usize)
                 .map_or(&[][..], |i| &i.module.code[..]);
-            enc(&range(code, index, hooks::CODE_CHUNK))
+            encode_range(code, index, hooks::CODE_CHUNK)
         }
         Chunk::Func { func } => {
             let f = store.funcs.get(func as usize);
@@ -140,17 +274,16 @@ pub fn encode_chunk(store: &Store, machine: &Machine, chunk: Chunk) -> Vec<u8> {
         }
         Chunk::Instance { instance, index } => {
             let (space, group) = (index >> 40, index & ((1 << 40) - 1));
-            let entries = store
+            store
                 .instances
                 .get(instance as usize)
-                .map(|i| range(space_vec(i, space), group, 32))
-                .unwrap_or_default();
-            enc(&entries)
+                .map(|i| encode_range(space_vec(i, space), group, 32))
+                .unwrap_or_default()
         }
-        Chunk::Globals { index } => enc(&range(&store.globals, index, hooks::GLOBAL_CHUNK)),
+        Chunk::Globals { index } => encode_range(&store.globals, index, hooks::GLOBAL_CHUNK),
         Chunk::Table { table, index } => {
             let elems = store.tables.get(table as usize).map_or(&[][..], |t| &t.elems[..]);
-            enc(&range(elems, index, hooks::TABLE_CHUNK))
+            encode_range(elems, index, hooks::TABLE_CHUNK)
         }
         Chunk::TableSize { table } => {
             let t = store.tables.get(table as usize);
@@ -161,7 +294,9 @@ pub fn encode_chunk(store: &Store, machine: &Machine, chunk: Chunk) -> Vec<u8> {
             if index == u64::MAX {
                 enc(&items.map(|v| v.len() as u64))
             } else {
-                enc(&items.map(|v| range(v, index, hooks::TABLE_CHUNK)).unwrap_or_default())
+                items
+                    .map(|v| encode_range(v, index, hooks::TABLE_CHUNK))
+                    .unwrap_or_default()
             }
         }
         Chunk::Data { data, index } => {
@@ -169,7 +304,9 @@ pub fn encode_chunk(store: &Store, machine: &Machine, chunk: Chunk) -> Vec<u8> {
             if index == u64::MAX {
                 enc(&bytes.map(|b| b.len() as u64))
             } else {
-                enc(&bytes.map(|b| range(b, index, hooks::DATA_CHUNK)).unwrap_or_default())
+                bytes
+                    .map(|b| byte_range(b, index, hooks::DATA_CHUNK))
+                    .unwrap_or_default()
             }
         }
         Chunk::Type { id } => enc(&store.types.get(id as usize)),
@@ -299,11 +436,11 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
                 }
             }
             Chunk::Stack { index } => {
-                let slots: Vec<u64> = dec(chunk, bytes)?;
+                let slots: Vec<u64> = decode_range(chunk, bytes)?;
                 write_range(&mut machine.stack, index, hooks::STACK_CHUNK, &slots, 0);
             }
             Chunk::Frames { index } => {
-                let frames: Vec<Frame> = dec(chunk, bytes)?;
+                let frames: Vec<Frame> = decode_range(chunk, bytes)?;
                 let fill = Frame {
                     ret_pc: 0,
                     fp: 0,
@@ -313,7 +450,7 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
                 write_range(&mut machine.frames, index, hooks::FRAME_CHUNK, &frames, fill);
             }
             Chunk::Code { instance, index } => {
-                let ops: Vec<Op> = dec(chunk, bytes)?;
+                let ops: Vec<Op> = decode_range(chunk, bytes)?;
                 let inst = ensure_instance(&mut store, instance);
                 let module = Arc::make_mut(&mut inst.module);
                 write_range(&mut module.code, index, hooks::CODE_CHUNK, &ops, Op::Unreachable);
@@ -349,13 +486,13 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
                 store.funcs[func as usize] = f;
             }
             Chunk::Instance { instance, index } => {
-                let entries: Vec<u32> = dec(chunk, bytes)?;
+                let entries: Vec<u32> = decode_range(chunk, bytes)?;
                 let (space, group) = (index >> 40, index & ((1 << 40) - 1));
                 let inst = ensure_instance(&mut store, instance);
                 write_range(space_vec_mut(inst, space), group, 32, &entries, u32::MAX);
             }
             Chunk::Globals { index } => {
-                let globals: Vec<GlobalInst> = dec(chunk, bytes)?;
+                let globals: Vec<GlobalInst> = decode_range(chunk, bytes)?;
                 let fill = GlobalInst {
                     ty: GlobalType {
                         ty: ValType::I32,
@@ -374,7 +511,7 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
                 t.elems.resize(len as usize, 0);
             }
             Chunk::Table { table, index } => {
-                let elems: Vec<u64> = dec(chunk, bytes)?;
+                let elems: Vec<u64> = decode_range(chunk, bytes)?;
                 let t = ensure_table(&mut store, table);
                 write_range(&mut t.elems, index, hooks::TABLE_CHUNK, &elems, 0);
             }
@@ -384,7 +521,7 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
                     let len: Option<u64> = dec(chunk, bytes)?;
                     store.elems[elem as usize] = len.map(|n| vec![0; n as usize]);
                 } else {
-                    let items: Vec<u64> = dec(chunk, bytes)?;
+                    let items: Vec<u64> = decode_range(chunk, bytes)?;
                     let seg = store.elems[elem as usize].get_or_insert_with(Vec::new);
                     write_range(seg, index, hooks::TABLE_CHUNK, &items, 0);
                 }
@@ -401,7 +538,7 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
                         }
                     }
                 } else {
-                    let part: Vec<u8> = dec(chunk, bytes)?;
+                    let part: &[u8] = bytes;
                     write_range(datas.entry(data).or_default(), index, hooks::DATA_CHUNK, &part, 0);
                 }
             }
