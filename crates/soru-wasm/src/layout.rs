@@ -539,7 +539,7 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
                     }
                 } else {
                     let part: &[u8] = bytes;
-                    write_range(datas.entry(data).or_default(), index, hooks::DATA_CHUNK, &part, 0);
+                    write_range(datas.entry(data).or_default(), index, hooks::DATA_CHUNK, part, 0);
                 }
             }
             Chunk::Type { id } => {
