@@ -12,9 +12,12 @@ pub mod durable;
 pub mod host;
 mod hostcall;
 pub mod inbox;
+mod inspect;
+pub mod machine_proof;
 mod pvm;
 mod state;
 
+pub use inspect::{InternalState, MemoryError, PvmHooks, RunningFunction};
 pub use pvm::{
     empty_preimage_hash, ExecStats, Input, InputRequest, Pvm, PvmConfig, PvmError, RevealRequest, Status, StuckReason,
 };

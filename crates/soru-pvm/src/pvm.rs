@@ -20,6 +20,7 @@ use soru_core::hash::blake2b_256;
 use soru_core::{RevealHash, StateHash};
 use soru_tree::{Tree, TreeAccess, TreeError};
 use soru_wasm::exec::{Machine, Outcome, BULK_MEMORY_CHUNK, BULK_TABLE_CHUNK};
+use soru_wasm::hooks::NoHooks;
 use soru_wasm::store::Extern;
 use soru_wasm::types::{ExternKind, SegmentMode};
 use soru_wasm::{DecodeError, Decoder, Mode, Module, Store};
@@ -27,6 +28,7 @@ use soru_wasm::{DecodeError, Decoder, Mode, Module, Store};
 use crate::durable::{self, tree_path};
 use crate::host::{self, version_for_protocol, HostFn, VERSIONS};
 use crate::hostcall::{self, HostCallResult};
+use crate::inspect::PvmHooks;
 
 /// Why the PVM is stuck.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -197,9 +199,9 @@ pub(crate) struct Meta {
 
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct InitState {
-    module: Arc<Module>,
-    store: Store,
-    instance: u32,
+    pub(crate) module: Arc<Module>,
+    pub(crate) store: Store,
+    pub(crate) instance: u32,
     host_fns: Vec<HostFn>,
     stage: InitStage,
 }
@@ -276,9 +278,9 @@ pub struct ExecStats {
 /// The `wasm_2_0_0` PVM.
 pub struct Pvm {
     tree: Tree,
-    meta: Meta,
-    phase: Phase,
-    inputs: VecDeque<Input>,
+    pub(crate) meta: Meta,
+    pub(crate) phase: Phase,
+    pub(crate) inputs: VecDeque<Input>,
     /// Messages written with `write_debug` by the kernel, when captured.
     debug_log: Option<Vec<Vec<u8>>>,
     stats: ExecStats,
@@ -520,6 +522,12 @@ impl Pvm {
     /// Runs up to `max_ticks` ticks, stopping early when an input or a reveal
     /// is needed. Padding is skipped in O(1). Returns the ticks executed.
     pub fn run(&mut self, max_ticks: u128) -> Result<u128, PvmError> {
+        self.run_with_hooks(max_ticks, &mut NoHooks)
+    }
+
+    /// [`Pvm::run`] with observation hooks (the debugger's profiler); with
+    /// [`NoHooks`] it is [`Pvm::run`].
+    pub fn run_with_hooks<H: PvmHooks>(&mut self, max_ticks: u128, hooks: &mut H) -> Result<u128, PvmError> {
         let start = self.meta.current_tick;
         while self.meta.current_tick - start < max_ticks {
             let budget = max_ticks - (self.meta.current_tick - start);
@@ -538,7 +546,7 @@ impl Pvm {
                 }
                 _ => {}
             }
-            self.advance(budget)?;
+            self.advance(budget, hooks)?;
         }
         Ok(self.meta.current_tick - start)
     }
@@ -556,7 +564,7 @@ impl Pvm {
     }
 
     /// Executes at least one and at most `budget` ticks of the current phase.
-    fn advance(&mut self, budget: u128) -> Result<(), PvmError> {
+    pub(crate) fn advance<H: PvmHooks>(&mut self, budget: u128, hooks: &mut H) -> Result<(), PvmError> {
         match std::mem::replace(&mut self.phase, Phase::Padding) {
             Phase::Padding => {
                 let to_boundary = self.ticks_to_boundary();
@@ -637,7 +645,7 @@ impl Pvm {
                 self.init_step(init)?;
                 self.check_cycle()
             }
-            Phase::Eval(e) => self.eval(e, budget),
+            Phase::Eval(e) => self.eval(e, budget, hooks),
             other @ (Phase::Collect | Phase::Stuck(_)) => {
                 self.phase = other;
                 Ok(())
@@ -861,7 +869,7 @@ impl Pvm {
     }
 
     /// Runs the machine for at most `budget` ticks.
-    fn eval(&mut self, mut e: Box<EvalState>, budget: u128) -> Result<(), PvmError> {
+    fn eval<H: PvmHooks>(&mut self, mut e: Box<EvalState>, budget: u128, hooks: &mut H) -> Result<(), PvmError> {
         let to_boundary = self.ticks_to_boundary();
         // The boundary tick itself cannot run kernel code.
         let available = budget.min(to_boundary.saturating_sub(1));
@@ -874,12 +882,18 @@ impl Pvm {
             e.pending_ticks -= n;
             self.meta.current_tick += n;
             self.stats.host_cost_ticks += n;
+            if H::ENABLED {
+                hooks.host_ticks(n);
+            }
             self.phase = Phase::Eval(e);
             return Ok(());
         }
         let mut fuel = u64::try_from(available).unwrap_or(u64::MAX);
         let before = fuel;
-        let outcome = e.machine.run(&mut e.store, &mut fuel).expect("a runnable machine");
+        let outcome = e
+            .machine
+            .run_with(&mut e.store, &mut fuel, hooks)
+            .expect("a runnable machine");
         self.meta.current_tick += u128::from(before - fuel);
         self.stats.interpreter_ticks += u128::from(before - fuel);
         match outcome {

@@ -1,6 +1,7 @@
 //! How the PVM's non-durable state is written into the state tree: the
 //! counters at `pvm/meta`, the unread inputs at `pvm/inputs/<i>`, and the
-//! phase with its machine at `pvm/phase`. Outside Decode/Link/Init/Eval the
+//! phase at `pvm/phase`; while a kernel runs, the machine is under `wasm/`,
+//! region by region (crate::machine_proof). Outside Decode/Link/Init/Eval the
 //! phase carries no machine (DESIGN.md §4 rule 3), so the state hash at
 //! Collect, Padding, Snapshot and Stuck depends only on durable storage,
 //! buffers, counters and flags. The outbox lives in the tree permanently
@@ -13,7 +14,8 @@ use std::collections::VecDeque;
 
 use soru_tree::{Tree, TreeAccess, TreeError};
 
-use crate::pvm::{Input, Meta, Phase, PvmError};
+use crate::host::HostFn;
+use crate::pvm::{EvalState, InitState, Input, Meta, PendingReveal, Phase, PvmError};
 
 const META: &[u8] = b"pvm/meta";
 const INPUTS: &[u8] = b"pvm/inputs";
@@ -39,8 +41,51 @@ pub(crate) fn write_state(
     for (i, input) in inputs.iter().enumerate() {
         tree.set_value(format!("pvm/inputs/{i}").as_bytes(), &serialized(input))?;
     }
-    tree.set_value(PHASE, &serialized(phase))?;
+    match phase {
+        // A running kernel's machine goes into the tree region by region
+        // (crate::machine_proof), so proofs can open just what a tick touches.
+        Phase::Eval(e) => {
+            let header = EvalHeaderRef {
+                host_fns: &e.host_fns,
+                memory: e.memory,
+                pending_ticks: e.pending_ticks,
+                reveal: &e.reveal,
+                in_start: &e.in_start,
+            };
+            let mut bytes = vec![EVAL_TAG];
+            bytes.extend(serialized(&header));
+            tree.set_value(PHASE, &bytes)?;
+            crate::machine_proof::write_machine(tree, &e.store, &e.machine)?;
+        }
+        other => {
+            let mut bytes = vec![OTHER_TAG];
+            bytes.extend(serialized(other));
+            tree.set_value(PHASE, &bytes)?;
+            tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
+        }
+    }
     Ok(())
+}
+
+const OTHER_TAG: u8 = 0;
+const EVAL_TAG: u8 = 1;
+
+#[derive(serde::Serialize)]
+struct EvalHeaderRef<'a> {
+    host_fns: &'a [HostFn],
+    memory: u32,
+    pending_ticks: u128,
+    reveal: &'a Option<PendingReveal>,
+    in_start: &'a Option<Box<InitState>>,
+}
+
+#[derive(serde::Deserialize)]
+struct EvalHeader {
+    host_fns: Vec<HostFn>,
+    memory: u32,
+    pending_ticks: u128,
+    reveal: Option<PendingReveal>,
+    in_start: Option<Box<InitState>>,
 }
 
 /// Reads back what [`write_state`] wrote; the returned tree no longer holds
@@ -57,9 +102,35 @@ pub(crate) fn read_state(mut tree: Tree) -> Result<(Tree, Meta, VecDeque<Input>,
         let bytes = read(&mut tree, format!("pvm/inputs/{i}").as_bytes())?;
         inputs.push_back(postcard::from_bytes(&bytes).map_err(|e| malformed("pvm/inputs", e))?);
     }
-    let phase: Phase = postcard::from_bytes(&read(&mut tree, PHASE)?).map_err(|e| malformed("pvm/phase", e))?;
+    let phase_bytes = read(&mut tree, PHASE)?;
+    let phase = match phase_bytes.split_first() {
+        Some((&OTHER_TAG, rest)) => postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?,
+        Some((&EVAL_TAG, rest)) => {
+            let header: EvalHeader = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
+            let (mut store, machine) =
+                crate::machine_proof::read_machine(&mut tree).map_err(|e| malformed("wasm", e))?;
+            if let Some(init) = &header.in_start {
+                // The chunks hold what execution needs; the start function's
+                // caller also needs the module's exports, kept with the init state.
+                if let Some(instance) = store.instances.get_mut(init.instance as usize) {
+                    instance.module = init.module.clone();
+                }
+            }
+            Phase::Eval(Box::new(EvalState {
+                store,
+                machine,
+                host_fns: header.host_fns,
+                memory: header.memory,
+                pending_ticks: header.pending_ticks,
+                reveal: header.reveal,
+                in_start: header.in_start,
+            }))
+        }
+        _ => return Err(malformed("pvm/phase", "unknown phase tag")),
+    };
     tree.delete_value(META)?;
     tree.delete_subtree(INPUTS)?;
     tree.delete_value(PHASE)?;
+    tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
     Ok((tree, meta, inputs, phase))
 }
