@@ -18,7 +18,7 @@ pub(crate) enum HostCallResult {
 }
 
 /// Largest input or output message.
-const MAX_MESSAGE: u32 = 4096;
+pub(crate) const MAX_MESSAGE: u32 = 4096;
 
 /// Bytes `[ptr, ptr + len)` of memory `mem`, or −6.
 pub(crate) fn read_memory(store: &Store, mem: u32, ptr: u32, len: u32) -> Result<Vec<u8>, i32> {

@@ -14,6 +14,7 @@ mod hostcall;
 pub mod inbox;
 mod inspect;
 pub mod machine_proof;
+pub mod output_proof;
 mod pvm;
 mod state;
 

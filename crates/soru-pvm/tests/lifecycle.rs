@@ -30,35 +30,7 @@ fn level(pvm: &mut Pvm, level: u32, messages: &[&[u8]]) -> u128 {
     pvm.current_tick() - start
 }
 
-const HOST_IMPORTS: &str = r#"
-  (import "smart_rollup_core" "read_input" (func $read_input (param i32 i32 i32) (result i32)))
-  (import "smart_rollup_core" "write_output" (func $write_output (param i32 i32) (result i32)))
-  (import "smart_rollup_core" "store_write" (func $store_write (param i32 i32 i32 i32 i32) (result i32)))
-  (import "smart_rollup_core" "store_read" (func $store_read (param i32 i32 i32 i32 i32) (result i32)))
-  (import "smart_rollup_core" "reveal_preimage" (func $reveal_preimage (param i32 i32 i32 i32) (result i32)))
-"#;
-
-/// Echo: every external message (tag 01) goes to the outbox without its tag;
-/// counts kernel runs in /runs (u32 LE).
-fn echo_wat() -> String {
-    format!(
-        r#"(module {HOST_IMPORTS}
-  (memory (export "memory") 1)
-  (data (i32.const 0) "/runs")
-  (func (export "kernel_run")
-    (local $n i32)
-    (drop (call $store_read (i32.const 0) (i32.const 5) (i32.const 0) (i32.const 16) (i32.const 4)))
-    (i32.store (i32.const 16) (i32.add (i32.load (i32.const 16)) (i32.const 1)))
-    (drop (call $store_write (i32.const 0) (i32.const 5) (i32.const 0) (i32.const 16) (i32.const 4)))
-    (block $done
-      (loop $next
-        (local.set $n (call $read_input (i32.const 100) (i32.const 200) (i32.const 4096)))
-        (br_if $done (i32.eqz (local.get $n)))
-        (if (i32.eq (i32.load8_u (i32.const 200)) (i32.const 1))
-          (then (drop (call $write_output (i32.const 201) (i32.sub (local.get $n) (i32.const 1))))))
-        (br $next)))))"#
-    )
-}
+use common::{echo_wat, HOST_IMPORTS};
 
 fn runs(pvm: &mut Pvm) -> u32 {
     pvm.durable_read("/runs")

@@ -35,3 +35,34 @@ pub(crate) fn example_kernel(name: &str) -> Vec<u8> {
     let path = format!("{}/../../kernels/wasm/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// Imports of the host functions the WAT test kernels use.
+pub(crate) const HOST_IMPORTS: &str = r#"
+  (import "smart_rollup_core" "read_input" (func $read_input (param i32 i32 i32) (result i32)))
+  (import "smart_rollup_core" "write_output" (func $write_output (param i32 i32) (result i32)))
+  (import "smart_rollup_core" "store_write" (func $store_write (param i32 i32 i32 i32 i32) (result i32)))
+  (import "smart_rollup_core" "store_read" (func $store_read (param i32 i32 i32 i32 i32) (result i32)))
+  (import "smart_rollup_core" "reveal_preimage" (func $reveal_preimage (param i32 i32 i32 i32) (result i32)))
+"#;
+
+/// Echo: every external message (tag 01) goes to the outbox without its tag;
+/// counts kernel runs in /runs (u32 LE).
+pub(crate) fn echo_wat() -> String {
+    format!(
+        r#"(module {HOST_IMPORTS}
+  (memory (export "memory") 1)
+  (data (i32.const 0) "/runs")
+  (func (export "kernel_run")
+    (local $n i32)
+    (drop (call $store_read (i32.const 0) (i32.const 5) (i32.const 0) (i32.const 16) (i32.const 4)))
+    (i32.store (i32.const 16) (i32.add (i32.load (i32.const 16)) (i32.const 1)))
+    (drop (call $store_write (i32.const 0) (i32.const 5) (i32.const 0) (i32.const 16) (i32.const 4)))
+    (block $done
+      (loop $next
+        (local.set $n (call $read_input (i32.const 100) (i32.const 200) (i32.const 4096)))
+        (br_if $done (i32.eqz (local.get $n)))
+        (if (i32.eq (i32.load8_u (i32.const 200)) (i32.const 1))
+          (then (drop (call $write_output (i32.const 201) (i32.sub (local.get $n) (i32.const 1))))))
+        (br $next)))))"#
+    )
+}
