@@ -97,7 +97,12 @@ macro_rules! check {
 }
 
 /// Executes host function `f` with `args` for the machine in `e`.
-pub(crate) fn call(pvm: &mut Pvm, e: &mut EvalState, f: HostFn, args: &[u64]) -> Result<HostCallResult, PvmError> {
+pub(crate) fn call<T: TreeAccess>(
+    pvm: &mut Pvm<T>,
+    e: &mut EvalState,
+    f: HostFn,
+    args: &[u64],
+) -> Result<HostCallResult, PvmError> {
     let a = |i| arg32(args, i);
     Ok(match f {
         HostFn::ReadInput => {

@@ -17,6 +17,7 @@ pub mod machine_proof;
 pub mod output_proof;
 mod pvm;
 mod state;
+pub mod step_proof;
 
 pub use inspect::{InternalState, MemoryError, PvmHooks, RunningFunction};
 pub use pvm::{

@@ -275,9 +275,11 @@ pub struct ExecStats {
     pub padding_ticks: u128,
 }
 
-/// The `wasm_2_0_0` PVM.
-pub struct Pvm {
-    tree: Tree,
+/// The `wasm_2_0_0` PVM. `T` is its tree backend: the owned [`Tree`] for
+/// running, and, for one-step proofs, a recording tree (prover) or a verifier
+/// tree (L1) on which the very same step function runs.
+pub struct Pvm<T = Tree> {
+    tree: T,
     pub(crate) meta: Meta,
     pub(crate) phase: Phase,
     pub(crate) inputs: VecDeque<Input>,
@@ -286,12 +288,11 @@ pub struct Pvm {
     stats: ExecStats,
 }
 
-impl std::fmt::Debug for Pvm {
+impl<T> std::fmt::Debug for Pvm<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pvm")
             .field("tick", &self.meta.current_tick)
-            .field("status", &self.status())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -299,7 +300,7 @@ fn key_path(key: &str) -> Vec<u8> {
     tree_path(key.as_bytes())
 }
 
-impl Pvm {
+impl Pvm<Tree> {
     /// The state right after origination: `boot_sector` installed as
     /// `/kernel/boot.wasm`, version `2.0.0-r6`, reboot flag set, waiting for
     /// the first input.
@@ -329,7 +330,9 @@ impl Pvm {
             stats: ExecStats::default(),
         })
     }
+}
 
+impl<T: TreeAccess> Pvm<T> {
     /// Keeps the kernel's `write_debug` messages (read with [`Pvm::take_debug`]).
     pub fn capture_debug(&mut self, on: bool) {
         self.debug_log = on.then(Vec::new);
@@ -399,13 +402,14 @@ impl Pvm {
         self.meta.current_tick += 1;
     }
 
-    /// Ticks left in the current cycle, the boundary tick included.
-    fn ticks_to_boundary(&self) -> u128 {
+    /// Ticks left in the current cycle (a kernel run, or the padding after
+    /// it), the boundary tick included.
+    pub fn ticks_to_boundary(&self) -> u128 {
         let used = self.meta.current_tick - self.meta.last_top_level_call;
         self.meta.max_nb_ticks.saturating_sub(used)
     }
 
-    pub(crate) fn tree_mut(&mut self) -> &mut Tree {
+    pub(crate) fn tree_mut(&mut self) -> &mut T {
         &mut self.tree
     }
 
@@ -1017,18 +1021,10 @@ impl Pvm {
         Ok(out)
     }
 
-    /// The whole state as one tree: durable storage and outbox as they are,
-    /// plus the counters, the unread inputs and (while loading or running a
-    /// kernel) the machine. Its root hash is the state hash; storing it and
-    /// [`Pvm::from_tree`] give back the same PVM.
-    pub fn to_tree(&self) -> Result<Tree, PvmError> {
-        let mut tree = self.tree.clone();
-        crate::state::write_state(&mut tree, &self.meta, &self.inputs, &self.phase)?;
-        Ok(tree)
-    }
-
-    /// Rebuilds a PVM from a tree made by [`Pvm::to_tree`].
-    pub fn from_tree(tree: Tree) -> Result<Self, PvmError> {
+    /// Rebuilds a PVM on any backend from the state tree [`Pvm::to_tree`]
+    /// describes; the counters, inputs and phase are taken out of the tree
+    /// until [`Pvm::into_state_tree`] puts them back.
+    pub(crate) fn from_state_tree(tree: T) -> Result<Self, PvmError> {
         let (tree, meta, inputs, mut phase) = crate::state::read_state(tree)?;
         let mut pvm = Self {
             tree,
@@ -1047,6 +1043,29 @@ impl Pvm {
         }
         pvm.phase = phase;
         Ok(pvm)
+    }
+
+    /// The backend holding the whole state, as [`Pvm::to_tree`] writes it.
+    pub(crate) fn into_state_tree(mut self) -> Result<T, PvmError> {
+        crate::state::write_state(&mut self.tree, &self.meta, &self.inputs, &self.phase)?;
+        Ok(self.tree)
+    }
+}
+
+impl Pvm<Tree> {
+    /// The whole state as one tree: durable storage and outbox as they are,
+    /// plus the counters, the unread inputs and (while loading or running a
+    /// kernel) the machine. Its root hash is the state hash; storing it and
+    /// [`Pvm::from_tree`] give back the same PVM.
+    pub fn to_tree(&self) -> Result<Tree, PvmError> {
+        let mut tree = self.tree.clone();
+        crate::state::write_state(&mut tree, &self.meta, &self.inputs, &self.phase)?;
+        Ok(tree)
+    }
+
+    /// Rebuilds a PVM from a tree made by [`Pvm::to_tree`].
+    pub fn from_tree(tree: Tree) -> Result<Self, PvmError> {
+        Self::from_state_tree(tree)
     }
 
     /// The state hash (`srs1…`): the root hash of [`Pvm::to_tree`].

@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 
-use soru_tree::{Tree, TreeAccess, TreeError};
+use soru_tree::{TreeAccess, TreeError};
 
 use crate::host::HostFn;
 use crate::pvm::{EvalState, InitState, Input, Meta, PendingReveal, Phase, PvmError};
@@ -30,8 +30,8 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> PvmError {
 }
 
 /// Writes the non-durable state into `tree` (a copy of the PVM's tree).
-pub(crate) fn write_state(
-    tree: &mut Tree,
+pub(crate) fn write_state<T: TreeAccess>(
+    tree: &mut T,
     meta: &Meta,
     inputs: &VecDeque<Input>,
     phase: &Phase,
@@ -90,8 +90,8 @@ struct EvalHeader {
 
 /// Reads back what [`write_state`] wrote; the returned tree no longer holds
 /// those entries (they are kept in memory until the next write).
-pub(crate) fn read_state(mut tree: Tree) -> Result<(Tree, Meta, VecDeque<Input>, Phase), PvmError> {
-    let read = |tree: &mut Tree, path: &[u8]| -> Result<Vec<u8>, PvmError> {
+pub(crate) fn read_state<T: TreeAccess>(mut tree: T) -> Result<(T, Meta, VecDeque<Input>, Phase), PvmError> {
+    let read = |tree: &mut T, path: &[u8]| -> Result<Vec<u8>, PvmError> {
         tree.read(path, 0, usize::MAX)
             .map_err(|e| malformed(&String::from_utf8_lossy(path), e))
     };

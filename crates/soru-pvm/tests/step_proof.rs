@@ -1,0 +1,169 @@
+//! PVM one-step proofs through the generic path: from origination through
+//! loading, kernel runs and padding, every sampled state's proof verifies
+//! from that state's hash to exactly the hash of the state the PVM reaches;
+//! inputs that do not answer the request are refused, missing inputs block;
+//! altered proofs never prove a false step. Prints sizes per phase.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use soru_pvm::step_proof::{prove_step, verify_step, StepInput, StepProofError};
+use soru_pvm::{Input, InputRequest, Pvm};
+
+const TPS: u128 = 100_000;
+
+fn echo_pvm() -> Pvm {
+    let kernel = wat::parse_str(common::echo_wat()).expect("valid wat");
+    Pvm::install_boot_sector(&common::config(TPS), &kernel).expect("genesis")
+}
+
+fn inbox(levels: u32) -> Vec<Input> {
+    (1..=levels)
+        .flat_map(|level| {
+            let payloads: Vec<Vec<u8>> = (0..level).map(|i| vec![i as u8 + 1; 3 + i as usize * 100]).collect();
+            let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+            soru_pvm::inbox::external_level_inputs(level, common::info(), &refs)
+        })
+        .collect()
+}
+
+fn phase_name(pvm: &Pvm) -> String {
+    format!("{:?}", pvm.internal_state())
+}
+
+/// Proves the next step of `pvm` with `input`, checks the verdict against
+/// the PVM itself and the verifier, and advances `pvm` by that step.
+fn check_and_step(pvm: &mut Pvm, input: Option<StepInput>) -> usize {
+    let start = pvm.state_hash().expect("hash");
+    let (proof, verdict) = prove_step(pvm, input.clone()).expect("provable");
+    assert_eq!(verdict.start, start);
+    assert_eq!(verdict.request, pvm.input_request());
+    match input.clone() {
+        None => pvm.step().expect("steps"),
+        Some(StepInput::Message(m)) => pvm.set_input(m).expect("accepted"),
+        Some(StepInput::Reveal(d)) => pvm.reveal(&d).expect("revealed"),
+    }
+    assert_eq!(verdict.stop, Some(pvm.state_hash().expect("hash")), "stop state");
+    let verified = verify_step(proof.as_bytes(), input).expect("verifies");
+    assert_eq!(verified, verdict);
+    proof.len()
+}
+
+#[test]
+fn every_phase_proves_the_true_next_state() {
+    let mut pvm = echo_pvm();
+    let mut inputs = inbox(3).into_iter();
+    let mut sizes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // Ticks since the phase last changed.
+    let mut in_phase = 0u32;
+    let mut last_phase = String::new();
+    loop {
+        let phase = phase_name(&pvm);
+        in_phase = if phase == last_phase { in_phase + 1 } else { 0 };
+        last_phase.clone_from(&phase);
+        let input = match pvm.input_request() {
+            InputRequest::NoInputRequired => None,
+            InputRequest::Initial | InputRequest::FirstAfter { .. } => match inputs.next() {
+                Some(m) => Some(StepInput::Message(m)),
+                None => break,
+            },
+            InputRequest::Reveal(r) => panic!("the echo kernel reveals nothing: {r:?}"),
+        };
+        sizes
+            .entry(phase.clone())
+            .or_default()
+            .push(check_and_step(&mut pvm, input));
+        // Prove every tick near the start of each phase, then sample.
+        let same_phase = phase_name(&pvm) == phase;
+        if in_phase > 300 && same_phase && pvm.input_request() == InputRequest::NoInputRequired {
+            // Never across the cycle boundary, whose next ticks start a phase.
+            let jump = (1 + u128::from(in_phase % 997) * 37).min(pvm.ticks_to_boundary().saturating_sub(3));
+            pvm.run(jump).expect("runs");
+        }
+    }
+    for phase in ["Collect", "Padding", "Snapshot", "Decode", "Link", "Init", "Eval"] {
+        assert!(sizes.contains_key(phase), "phase {phase} proved: {:?}", sizes.keys());
+    }
+    for (phase, s) in &mut sizes {
+        s.sort_unstable();
+        println!(
+            "step proofs {phase}: n {} p50 {} max {}",
+            s.len(),
+            s[s.len() / 2],
+            s[s.len() - 1]
+        );
+    }
+    assert_eq!(pvm.outbox(3).expect("outbox").len(), 3, "the kernel echoed level 3");
+}
+
+#[test]
+fn inputs_must_answer_the_request() {
+    let mut pvm = echo_pvm();
+    let first = inbox(1).remove(0);
+    // Waiting for the first input: no input means blocked.
+    let (proof, verdict) = prove_step(&pvm, None).expect("provable");
+    assert_eq!(verdict.request, InputRequest::Initial);
+    assert_eq!(verdict.stop, None);
+    assert_eq!(verify_step(proof.as_bytes(), None).expect("verifies"), verdict);
+    // A proof made for one input, verified with another, proves a different stop.
+    let (proof, verdict) = prove_step(&pvm, Some(StepInput::Message(first.clone()))).expect("provable");
+    let mut other = first.clone();
+    other.payload.push(0);
+    let with_other = verify_step(proof.as_bytes(), Some(StepInput::Message(other)));
+    assert!(with_other.map_or(true, |v| v.stop != verdict.stop));
+    assert!(matches!(
+        verify_step(proof.as_bytes(), Some(StepInput::Reveal(vec![1]))),
+        Err(StepProofError::Pairing { .. })
+    ));
+    // Running: no input may be given.
+    pvm.set_input(first).expect("accepted");
+    for input in inbox(1).into_iter().skip(1) {
+        pvm.set_input(input).expect("accepted");
+    }
+    assert_eq!(pvm.input_request(), InputRequest::NoInputRequired);
+    let (proof, _) = prove_step(&pvm, None).expect("provable");
+    let stray = Some(StepInput::Message(inbox(2).remove(0)));
+    assert!(matches!(
+        verify_step(proof.as_bytes(), stray.clone()),
+        Err(StepProofError::Pairing { .. })
+    ));
+    assert!(matches!(prove_step(&pvm, stray), Err(StepProofError::Pairing { .. })));
+}
+
+#[test]
+fn altered_proofs_never_prove_a_false_step() {
+    let mut pvm = echo_pvm();
+    let mut checked = 0;
+    for input in inbox(1) {
+        let start = pvm.state_hash().expect("hash");
+        let step_input = Some(StepInput::Message(input.clone()));
+        let (proof, verdict) = prove_step(&pvm, step_input.clone()).expect("provable");
+        let bytes = proof.as_bytes();
+        let mut verify = |altered: &[u8]| {
+            if let Ok(v) = verify_step(altered, step_input.clone()) {
+                // Another start is refused by the game; the same start must
+                // give the true stop.
+                if v.start == start {
+                    assert_eq!(v.stop, verdict.stop);
+                }
+            }
+            checked += 1;
+        };
+        for at in 0..bytes.len() {
+            let mut altered = bytes.to_vec();
+            altered[at] ^= 0x01 << (at % 8);
+            verify(&altered);
+        }
+        for len in 0..bytes.len() {
+            verify(&bytes[..len]);
+        }
+        pvm.set_input(input).expect("accepted");
+    }
+    assert!(checked > 1000);
+    assert!(matches!(verify_step(&[], None), Err(StepProofError::Empty)));
+    assert!(matches!(
+        verify_step(&[9, 1, 2], None),
+        Err(StepProofError::UnsupportedVersion(9))
+    ));
+}
