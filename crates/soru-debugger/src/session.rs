@@ -245,7 +245,7 @@ impl Session {
     // ------------------------------------------------------------ inspection
 
     fn show_inbox(&self, out: &mut dyn Write) -> Result<(), DebuggerError> {
-        let inputs = self.pvm.unread_inputs();
+        let inputs = self.pvm.unread_inputs()?;
         writeln!(out, "Inbox has {} messages:", inputs.len())?;
         for i in &inputs {
             writeln!(out, "{}", inbox_entry(i.level, i.counter, &i.payload))?;

@@ -107,7 +107,7 @@ pub(crate) fn call<T: TreeAccess>(
     Ok(match f {
         HostFn::ReadInput => {
             let (info_ptr, dst, max) = (a(0), a(1), a(2));
-            let Some(input) = pvm.peek_input() else {
+            let Some(input) = pvm.peek_input()? else {
                 return Ok(done(0, 0));
             };
             let n = input.payload.len().min(max.min(MAX_MESSAGE) as usize);
@@ -129,7 +129,7 @@ pub(crate) fn call<T: TreeAccess>(
             check!(read_memory(&e.store, e.memory, dst, n as u32));
             check!(write_memory(&mut e.store, e.memory, info_ptr, &info));
             check!(write_memory(&mut e.store, e.memory, dst, &payload));
-            pvm.pop_input();
+            pvm.pop_input()?;
             done(n as i32, cost::READ_PER_BYTE * n as u128)
         }
         HostFn::WriteOutput => {

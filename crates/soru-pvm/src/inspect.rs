@@ -152,8 +152,8 @@ impl Pvm {
     }
 
     /// The inputs given to the PVM and not yet read by the kernel, in order.
-    pub fn unread_inputs(&self) -> Vec<Input> {
-        self.inputs.iter().cloned().collect()
+    pub fn unread_inputs(&self) -> Result<Vec<Input>, PvmError> {
+        self.inputs_in(self.tree_copy())
     }
 
     /// The size in bytes of the running kernel's memory.
@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(funcs[2].import, None);
         assert_eq!(funcs.iter().map(|f| f.index).collect::<Vec<_>>(), vec![0, 1, 2]);
         // The inputs were all read by the PVM, not by the kernel.
-        assert_eq!(pvm.unread_inputs().len(), 2);
+        assert_eq!(pvm.unread_inputs().unwrap().len(), 2);
 
         let mut rec = Recorder::default();
         let before = pvm.current_tick();

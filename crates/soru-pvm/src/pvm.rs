@@ -13,7 +13,6 @@
 //! - a host call costs the interpreter's call tick, then the costs of §7.3 as
 //!   extra ticks (its effects happen at the call; an error return costs none).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use soru_core::hash::blake2b_256;
@@ -195,6 +194,10 @@ pub(crate) struct Meta {
     pub(crate) last_input: Option<(u32, u64)>,
     /// Inbox level of the last start-of-level: the outbox level.
     pub(crate) current_level: Option<u32>,
+    /// Position of the next unread input under `pvm/inputs/`.
+    pub(crate) inputs_head: u64,
+    /// Position the next input given is stored at.
+    pub(crate) inputs_tail: u64,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -282,7 +285,6 @@ pub struct Pvm<T = Tree> {
     tree: T,
     pub(crate) meta: Meta,
     pub(crate) phase: Phase,
-    pub(crate) inputs: VecDeque<Input>,
     /// Messages written with `write_debug` by the kernel, when captured.
     debug_log: Option<Vec<Vec<u8>>>,
     stats: ExecStats,
@@ -323,9 +325,10 @@ impl Pvm<Tree> {
                 version,
                 last_input: None,
                 current_level: None,
+                inputs_head: 0,
+                inputs_tail: 0,
             },
             phase: Phase::Collect,
-            inputs: VecDeque::new(),
             debug_log: None,
             stats: ExecStats::default(),
         })
@@ -417,12 +420,45 @@ impl<T: TreeAccess> Pvm<T> {
         (self.meta.current_level, self.meta.outbox_message_limit)
     }
 
-    pub(crate) fn pop_input(&mut self) -> Option<Input> {
-        self.inputs.pop_front()
+    /// Drops the next unread input.
+    pub(crate) fn pop_input(&mut self) -> Result<(), PvmError> {
+        if self.meta.inputs_head < self.meta.inputs_tail {
+            self.tree.delete_value(&input_path(self.meta.inputs_head))?;
+            self.meta.inputs_head += 1;
+        }
+        Ok(())
     }
 
-    pub(crate) fn peek_input(&self) -> Option<&Input> {
-        self.inputs.front()
+    /// The next unread input: one tree value, so a tick reading an input
+    /// opens only that input.
+    pub(crate) fn peek_input(&mut self) -> Result<Option<Input>, PvmError> {
+        if self.meta.inputs_head == self.meta.inputs_tail {
+            return Ok(None);
+        }
+        let bytes = self.tree.read(&input_path(self.meta.inputs_head), 0, usize::MAX)?;
+        let input = postcard::from_bytes(&bytes)
+            .map_err(|e| PvmError::MalformedState(format!("pvm/inputs/{}: {e}", self.meta.inputs_head)))?;
+        Ok(Some(input))
+    }
+
+    /// The unread inputs, read from `tree` (this PVM's tree or a copy).
+    pub(crate) fn inputs_in(&self, mut tree: T) -> Result<Vec<Input>, PvmError> {
+        (self.meta.inputs_head..self.meta.inputs_tail)
+            .map(|i| {
+                let bytes = tree.read(&input_path(i), 0, usize::MAX)?;
+                postcard::from_bytes(&bytes).map_err(|e| PvmError::MalformedState(format!("pvm/inputs/{i}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Forgets every unread input (end of a level, or stuck).
+    fn clear_inputs(&mut self) -> Result<(), PvmError> {
+        if self.meta.inputs_tail > 0 {
+            self.tree.delete_subtree(INPUTS_DIR)?;
+        }
+        self.meta.inputs_head = 0;
+        self.meta.inputs_tail = 0;
+        Ok(())
     }
 
     fn flag(&mut self, key: &str) -> Result<bool, PvmError> {
@@ -478,7 +514,9 @@ impl<T: TreeAccess> Pvm<T> {
             }
             _ => {}
         }
-        self.inputs.push_back(input);
+        let stored = postcard::to_stdvec(&input).expect("in-memory serialization cannot fail");
+        self.tree.set_value(&input_path(self.meta.inputs_tail), &stored)?;
+        self.meta.inputs_tail += 1;
         self.tick();
         Ok(())
     }
@@ -667,8 +705,7 @@ impl<T: TreeAccess> Pvm<T> {
 
     fn stuck(&mut self, reason: StuckReason) -> Result<(), PvmError> {
         self.phase = Phase::Stuck(reason);
-        self.inputs.clear();
-        Ok(())
+        self.clear_inputs()
     }
 
     fn link_import(&self, module: &Module, import: &soru_wasm::types::Import) -> Result<HostFn, String> {
@@ -968,7 +1005,7 @@ impl<T: TreeAccess> Pvm<T> {
                 self.set_flag(durable::REBOOT_FLAG)?;
             }
             self.meta.reboot_counter = self.meta.maximum_reboots_per_input + 1;
-            self.inputs.clear();
+            self.clear_inputs()?;
             self.phase = Phase::Collect;
         }
         self.tree.set_value(
@@ -1025,12 +1062,11 @@ impl<T: TreeAccess> Pvm<T> {
     /// describes; the counters, inputs and phase are taken out of the tree
     /// until [`Pvm::into_state_tree`] puts them back.
     pub(crate) fn from_state_tree(tree: T) -> Result<Self, PvmError> {
-        let (tree, meta, inputs, mut phase) = crate::state::read_state(tree)?;
+        let (tree, meta, mut phase) = crate::state::read_state(tree)?;
         let mut pvm = Self {
             tree,
             meta,
             phase: Phase::Collect,
-            inputs,
             debug_log: None,
             stats: ExecStats::default(),
         };
@@ -1047,19 +1083,24 @@ impl<T: TreeAccess> Pvm<T> {
 
     /// The backend holding the whole state, as [`Pvm::to_tree`] writes it.
     pub(crate) fn into_state_tree(mut self) -> Result<T, PvmError> {
-        crate::state::write_state(&mut self.tree, &self.meta, &self.inputs, &self.phase)?;
+        crate::state::write_state(&mut self.tree, &self.meta, &self.phase)?;
         Ok(self.tree)
     }
 }
 
 impl Pvm<Tree> {
+    /// An O(1) copy of the durable/outbox/input tree, for read-only views.
+    pub(crate) fn tree_copy(&self) -> Tree {
+        self.tree.clone()
+    }
+
     /// The whole state as one tree: durable storage and outbox as they are,
     /// plus the counters, the unread inputs and (while loading or running a
     /// kernel) the machine. Its root hash is the state hash; storing it and
     /// [`Pvm::from_tree`] give back the same PVM.
     pub fn to_tree(&self) -> Result<Tree, PvmError> {
         let mut tree = self.tree.clone();
-        crate::state::write_state(&mut tree, &self.meta, &self.inputs, &self.phase)?;
+        crate::state::write_state(&mut tree, &self.meta, &self.phase)?;
         Ok(tree)
     }
 
@@ -1072,6 +1113,14 @@ impl Pvm<Tree> {
     pub fn state_hash(&self) -> Result<StateHash, PvmError> {
         Ok(StateHash(self.to_tree()?.root_hash().0))
     }
+}
+
+/// Tree directory of the unread inputs.
+pub(crate) const INPUTS_DIR: &[u8] = b"pvm/inputs";
+
+/// Tree path of the input at position `i`.
+fn input_path(i: u64) -> Vec<u8> {
+    format!("pvm/inputs/{i}").into_bytes()
 }
 
 /// Tree directory of the outbox of `level`.

@@ -1,6 +1,7 @@
 //! How the PVM's non-durable state is written into the state tree: the
-//! counters at `pvm/meta`, the unread inputs at `pvm/inputs/<i>`, and the
-//! phase at `pvm/phase`; while a kernel runs, the machine is under `wasm/`,
+//! counters at `pvm/meta` and the phase at `pvm/phase`; the unread inputs
+//! live in the tree at `pvm/inputs/<i>` (positions `inputs_head..inputs_tail`
+//! of the counters), one value each, so a tick reads only the input it uses; while a kernel runs, the machine is under `wasm/`,
 //! region by region (crate::machine_proof). Outside Decode/Link/Init/Eval the
 //! phase carries no machine (DESIGN.md §4 rule 3), so the state hash at
 //! Collect, Padding, Snapshot and Stuck depends only on durable storage,
@@ -10,15 +11,12 @@
 //! Encodings are postcard (deterministic), so equal states give equal hashes
 //! and a stored tree reloads into the same PVM.
 
-use std::collections::VecDeque;
-
 use soru_tree::{TreeAccess, TreeError};
 
 use crate::host::HostFn;
-use crate::pvm::{EvalState, InitState, Input, Meta, PendingReveal, Phase, PvmError};
+use crate::pvm::{EvalState, InitState, Meta, PendingReveal, Phase, PvmError};
 
 const META: &[u8] = b"pvm/meta";
-const INPUTS: &[u8] = b"pvm/inputs";
 const PHASE: &[u8] = b"pvm/phase";
 
 fn serialized<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
@@ -30,17 +28,8 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> PvmError {
 }
 
 /// Writes the non-durable state into `tree` (a copy of the PVM's tree).
-pub(crate) fn write_state<T: TreeAccess>(
-    tree: &mut T,
-    meta: &Meta,
-    inputs: &VecDeque<Input>,
-    phase: &Phase,
-) -> Result<(), TreeError> {
+pub(crate) fn write_state<T: TreeAccess>(tree: &mut T, meta: &Meta, phase: &Phase) -> Result<(), TreeError> {
     tree.set_value(META, &serialized(meta))?;
-    tree.delete_subtree(INPUTS)?;
-    for (i, input) in inputs.iter().enumerate() {
-        tree.set_value(format!("pvm/inputs/{i}").as_bytes(), &serialized(input))?;
-    }
     match phase {
         // A running kernel's machine goes into the tree region by region
         // (crate::machine_proof), so proofs can open just what a tick touches.
@@ -90,18 +79,12 @@ struct EvalHeader {
 
 /// Reads back what [`write_state`] wrote; the returned tree no longer holds
 /// those entries (they are kept in memory until the next write).
-pub(crate) fn read_state<T: TreeAccess>(mut tree: T) -> Result<(T, Meta, VecDeque<Input>, Phase), PvmError> {
+pub(crate) fn read_state<T: TreeAccess>(mut tree: T) -> Result<(T, Meta, Phase), PvmError> {
     let read = |tree: &mut T, path: &[u8]| -> Result<Vec<u8>, PvmError> {
         tree.read(path, 0, usize::MAX)
             .map_err(|e| malformed(&String::from_utf8_lossy(path), e))
     };
     let meta: Meta = postcard::from_bytes(&read(&mut tree, META)?).map_err(|e| malformed("pvm/meta", e))?;
-    let n = tree.count_children(INPUTS)?;
-    let mut inputs = VecDeque::new();
-    for i in 0..n {
-        let bytes = read(&mut tree, format!("pvm/inputs/{i}").as_bytes())?;
-        inputs.push_back(postcard::from_bytes(&bytes).map_err(|e| malformed("pvm/inputs", e))?);
-    }
     let phase_bytes = read(&mut tree, PHASE)?;
     let phase = match phase_bytes.split_first() {
         Some((&OTHER_TAG, rest)) => postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?,
@@ -129,8 +112,7 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T) -> Result<(T, Meta, VecDequ
         _ => return Err(malformed("pvm/phase", "unknown phase tag")),
     };
     tree.delete_value(META)?;
-    tree.delete_subtree(INPUTS)?;
     tree.delete_value(PHASE)?;
     tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
-    Ok((tree, meta, inputs, phase))
+    Ok((tree, meta, phase))
 }
