@@ -408,7 +408,7 @@ impl<T: TreeAccess> Pvm<T> {
     /// Ticks left in the current cycle (a kernel run, or the padding after
     /// it), the boundary tick included.
     pub fn ticks_to_boundary(&self) -> u128 {
-        let used = self.meta.current_tick - self.meta.last_top_level_call;
+        let used = self.meta.current_tick.saturating_sub(self.meta.last_top_level_call);
         self.meta.max_nb_ticks.saturating_sub(used)
     }
 
@@ -766,13 +766,23 @@ impl<T: TreeAccess> Pvm<T> {
                     return Ok(());
                 };
                 let inst = init.instance as usize;
-                let elem_addr = init.store.instances[inst].elems[segment] as usize;
+                let elem_addr = index_of(init.store.instances.get(inst).map(|i| &i.elems), segment)?;
                 match seg.mode {
                     SegmentMode::Active { index, offset } => {
-                        let table = init.store.instances[inst].tables[index as usize] as usize;
+                        let table = index_of(init.store.instances.get(inst).map(|i| &i.tables), index as usize)?;
                         let base = init.store.segment_offset(init.instance, &offset) as usize;
-                        let items = init.store.elems[elem_addr].clone().unwrap_or_default();
-                        if base + items.len() > init.store.tables[table].elems.len() {
+                        let items = init
+                            .store
+                            .elems
+                            .get(elem_addr)
+                            .ok_or_else(corrupt)?
+                            .clone()
+                            .unwrap_or_default();
+                        let table_len = init.store.tables.get(table).ok_or_else(corrupt)?.elems.len();
+                        if done > items.len() {
+                            return Err(corrupt());
+                        }
+                        if base + items.len() > table_len {
                             return self.load_failed(StuckReason::Init("element segment out of bounds".into()));
                         }
                         let n = (items.len() - done).min(BULK_TABLE_CHUNK as usize);
@@ -816,9 +826,13 @@ impl<T: TreeAccess> Pvm<T> {
                 };
                 if let SegmentMode::Active { index, offset } = seg.mode {
                     let inst = init.instance as usize;
-                    let mem = init.store.instances[inst].memories[index as usize] as usize;
+                    let mem = index_of(init.store.instances.get(inst).map(|i| &i.memories), index as usize)?;
                     let base = init.store.segment_offset(init.instance, &offset) as usize;
-                    if base + seg.bytes.len() > init.store.memories[mem].data.len() {
+                    let memory_len = init.store.memories.get(mem).ok_or_else(corrupt)?.data.len();
+                    if done > seg.bytes.len() {
+                        return Err(corrupt());
+                    }
+                    if base + seg.bytes.len() > memory_len {
                         return self.load_failed(StuckReason::Init("data segment out of bounds".into()));
                     }
                     let n = (seg.bytes.len() - done).min(BULK_MEMORY_CHUNK as usize);
@@ -832,8 +846,8 @@ impl<T: TreeAccess> Pvm<T> {
                         self.phase = Phase::Init(init);
                         return Ok(());
                     }
-                    let data_addr = init.store.instances[inst].datas[segment] as usize;
-                    init.store.datas[data_addr] = None;
+                    let data_addr = index_of(init.store.instances.get(inst).map(|i| &i.datas), segment)?;
+                    *init.store.datas.get_mut(data_addr).ok_or_else(corrupt)? = None;
                 }
                 init.stage = InitStage::Data {
                     segment: segment + 1,
@@ -1113,6 +1127,17 @@ impl Pvm<Tree> {
     pub fn state_hash(&self) -> Result<StateHash, PvmError> {
         Ok(StateHash(self.to_tree()?.root_hash().0))
     }
+}
+
+/// The error for a restored state no execution reaches (a corrupt or forged
+/// snapshot or proof).
+fn corrupt() -> PvmError {
+    PvmError::MalformedState("inconsistent loading state".into())
+}
+
+/// Entry `i` of an instance's index space, as a store address.
+fn index_of(space: Option<&Vec<u32>>, i: usize) -> Result<usize, PvmError> {
+    space.and_then(|s| s.get(i)).map(|&a| a as usize).ok_or_else(corrupt)
 }
 
 /// Tree directory of the unread inputs.

@@ -11,6 +11,9 @@
 //! Wire format (version 1, `docs/ARCHITECTURE.md`): one version byte, then
 //! the soru-tree proof to the end.
 //!
+//! A proof's tree can hold any state, reachable or not; the verifier turns
+//! an internal check failing on an unreachable state into a rejection.
+//!
 //! This generic path opens whatever state the phase keeps as one value: a
 //! running kernel's machine is read whole here, and the Decode phase reads
 //! the kernel. The region-level proofs of [`crate::machine_proof`] are what
@@ -74,6 +77,11 @@ pub enum StepProofError {
     /// own state is unreadable.
     #[error("step failed: {0}")]
     Step(#[from] PvmError),
+    /// The proof's state breaks an invariant every reachable state keeps, so
+    /// that stepping it hit an internal check (caught: the verifier never
+    /// takes the process down).
+    #[error("the proof's state is not one a PVM reaches: {0}")]
+    UnreachableState(String),
 }
 
 /// A step proof, in its wire form.
@@ -161,7 +169,18 @@ pub fn verify_step(proof: &[u8], input: Option<StepInput>) -> Result<StepVerdict
     }
     let tree = VerifierTree::new(tree_proof)?;
     let start = StateHash(tree.before_hash().0);
-    let (tree, request, blocked) = apply_step(tree, input)?;
+    // Anyone can build a tree, so a proof may hold a state no execution
+    // reaches; an internal check failing on it is a rejection, never a crash.
+    // Stepping is deterministic, so so is this outcome.
+    let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply_step(tree, input)));
+    let (tree, request, blocked) = stepped.map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "internal check failed".to_owned());
+        StepProofError::UnreachableState(what)
+    })??;
     let stop = (!blocked).then(|| StateHash(tree.after_hash().0));
     Ok(StepVerdict { start, stop, request })
 }

@@ -167,3 +167,77 @@ fn altered_proofs_never_prove_a_false_step() {
         Err(StepProofError::UnsupportedVersion(9))
     ));
 }
+
+/// Records a read of every value of `tree`: a proof that opens the whole state.
+fn read_everything(tree: &mut soru_tree::RecordingTree, dir: &mut Vec<u8>) {
+    use soru_tree::TreeAccess;
+    let _ = tree.read(dir, 0, usize::MAX);
+    let n = tree.count_children(dir).expect("listable");
+    for i in 0..n {
+        let Some(name) = tree.nth_child(dir, i).expect("listable") else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let len = dir.len();
+        if !dir.is_empty() {
+            dir.push(b'/');
+        }
+        dir.extend_from_slice(&name);
+        read_everything(tree, dir);
+        dir.truncate(len);
+    }
+}
+
+#[test]
+fn forged_states_are_rejected_never_crash_the_verifier() {
+    use soru_tree::TreeAccess;
+    let mut pvm = echo_pvm();
+    for input in inbox(1) {
+        pvm.set_input(input).expect("accepted");
+    }
+    let to_boundary = pvm.ticks_to_boundary() - 1;
+    pvm.run(to_boundary).expect("runs");
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut random = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let (mut forged, mut rejected) = (0, 0);
+    // Loading states (decoder, module, store blobs) and early Eval states.
+    for _ in 0..140 {
+        if pvm.input_request() != InputRequest::NoInputRequired {
+            break;
+        }
+        let tree = pvm.to_tree().expect("tree");
+        for path in [&b"pvm/phase"[..], b"pvm/meta", b"wasm/registers"] {
+            let Ok(value) = tree.clone().read(path, 0, usize::MAX) else {
+                continue;
+            };
+            for _ in 0..4 {
+                let mut altered = value.clone();
+                for _ in 0..3 {
+                    let r = random();
+                    let at = (r as usize) % altered.len();
+                    altered[at] ^= (r >> 40) as u8 | 1;
+                }
+                let mut state = tree.clone();
+                state.set_value(path, &altered).expect("writable");
+                let mut recording = soru_tree::RecordingTree::new(state);
+                read_everything(&mut recording, &mut Vec::new());
+                let proof = [&[1u8][..], recording.proof().as_bytes()].concat();
+                // Must return (accept or reject), never panic out.
+                forged += 1;
+                if verify_step(&proof, None).is_err() {
+                    rejected += 1;
+                }
+            }
+        }
+        pvm.step().expect("steps");
+    }
+    println!("forged states: {forged}, rejected: {rejected}");
+    assert!(forged > 1000 && rejected > 0);
+}

@@ -69,6 +69,10 @@ pub enum DecodeError {
         /// Which limit.
         message: String,
     },
+    /// A restored decoder state is inconsistent: no decoding reaches it
+    /// (it came from a corrupt or forged snapshot, not from a module).
+    #[error("inconsistent decoder state: {0}")]
+    CorruptState(&'static str),
 }
 
 type Result<T> = std::result::Result<T, DecodeError>;
@@ -1194,13 +1198,18 @@ impl Decoder {
         pc
     }
 
-    fn patch_target(&mut self, at: u32, target: u32) {
-        match &mut self.module.code[at as usize] {
-            Op::Br { target: t, .. }
-            | Op::BrIf { target: t, .. }
-            | Op::BrUnless { target: t }
-            | Op::BrTableEntry { target: t, .. } => *t = target,
-            other => unreachable!("patching a non-branch {other:?}"),
+    fn patch_target(&mut self, at: u32, target: u32) -> Result<()> {
+        match self.module.code.get_mut(at as usize) {
+            Some(
+                Op::Br { target: t, .. }
+                | Op::BrIf { target: t, .. }
+                | Op::BrUnless { target: t }
+                | Op::BrTableEntry { target: t, .. },
+            ) => {
+                *t = target;
+                Ok(())
+            }
+            _ => Err(DecodeError::CorruptState("a branch fixup does not point at a branch")),
         }
     }
 
@@ -1378,7 +1387,7 @@ impl Decoder {
                 });
                 let else_pc = self.module.code.len() as u32;
                 if let Some(f) = ctrl.else_fixup {
-                    self.patch_target(f, else_pc);
+                    self.patch_target(f, else_pc)?;
                 }
                 self.push_ctrl(b, CtrlKind::Else, ctrl.params, ctrl.results);
                 let frame = b.ctrls.last_mut().expect("pushed");
@@ -1396,10 +1405,10 @@ impl Decoder {
                     self.emit(Op::Return);
                 }
                 if let Some(f) = ctrl.else_fixup {
-                    self.patch_target(f, end_pc);
+                    self.patch_target(f, end_pc)?;
                 }
                 for f in &ctrl.fixups {
-                    self.patch_target(*f, end_pc);
+                    self.patch_target(*f, end_pc)?;
                 }
                 Self::push_many(b, &ctrl.results);
                 if ctrl.kind == CtrlKind::Function {

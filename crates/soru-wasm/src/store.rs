@@ -233,13 +233,14 @@ impl Store {
 
     /// The address of export `name` of instance `inst`.
     pub fn export(&self, inst: u32, name: &str) -> Option<Extern> {
-        let instance = &self.instances[inst as usize];
+        let instance = self.instances.get(inst as usize)?;
         let e = instance.module.export(name)?;
+        let i = e.index as usize;
         Some(match e.kind {
-            ExportKind::Func => Extern::Func(instance.funcs[e.index as usize]),
-            ExportKind::Table => Extern::Table(instance.tables[e.index as usize]),
-            ExportKind::Memory => Extern::Memory(instance.memories[e.index as usize]),
-            ExportKind::Global => Extern::Global(instance.globals[e.index as usize]),
+            ExportKind::Func => Extern::Func(*instance.funcs.get(i)?),
+            ExportKind::Table => Extern::Table(*instance.tables.get(i)?),
+            ExportKind::Memory => Extern::Memory(*instance.memories.get(i)?),
+            ExportKind::Global => Extern::Global(*instance.globals.get(i)?),
         })
     }
 
