@@ -91,7 +91,7 @@ fn hostfns_imports_every_host_function() {
 }
 
 #[test]
-fn the_installer_has_one_root_hash_placeholder() {
+fn the_installer_has_one_root_hash_slot() {
     let bytes = kernel("installer");
     let at: Vec<usize> = bytes
         .windows(pages::MARKER.len())

@@ -2,7 +2,7 @@
 //! reboots into it.
 //!
 //! **Root hash.** The 33-byte reveal hash of the root page is a patchable
-//! placeholder in this kernel's own binary: the static byte array
+//! slot in this kernel's own binary: the static byte array
 //! `b"SORU-INSTALLER-ROOT-HASH:" ‖ [0u8; 33]`, read with volatile loads so the
 //! compiler keeps the bytes in the data section verbatim. `pages patch` (in
 //! `kernels/tools/pages`) finds the marker in the `.wasm` and overwrites the
@@ -35,7 +35,7 @@ use tezos_smart_rollup::storage::path::{Path, RefPath};
 const MARKER_LEN: usize = 25;
 const HASH_LEN: usize = 33;
 
-const fn placeholder() -> [u8; MARKER_LEN + HASH_LEN] {
+const fn unpatched_root_hash() -> [u8; MARKER_LEN + HASH_LEN] {
     let marker = b"SORU-INSTALLER-ROOT-HASH:";
     let mut bytes = [0u8; MARKER_LEN + HASH_LEN];
     let mut i = 0;
@@ -47,7 +47,7 @@ const fn placeholder() -> [u8; MARKER_LEN + HASH_LEN] {
 }
 
 /// Marker ‖ root hash; the hash bytes are patched in the binary.
-static ROOT_HASH: [u8; MARKER_LEN + HASH_LEN] = placeholder();
+static ROOT_HASH: [u8; MARKER_LEN + HASH_LEN] = unpatched_root_hash();
 
 const STAGING: RefPath = RefPath::assert_from(b"/installer/staging");
 const BOOT: RefPath = RefPath::assert_from(b"/kernel/boot.wasm");

@@ -26,7 +26,7 @@ pub const HASHES: u8 = 0x01;
 pub const HASH_LEN: usize = 33;
 /// Hashes per hashes page.
 pub const HASHES_PER_PAGE: usize = (PAGE_MAX - 1) / HASH_LEN;
-/// The marker that precedes the root hash placeholder in the installer.
+/// The marker that precedes the root hash slot in the installer.
 pub const MARKER: &[u8] = b"SORU-INSTALLER-ROOT-HASH:";
 
 /// A 33-byte reveal hash.
