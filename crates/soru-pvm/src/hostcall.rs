@@ -7,7 +7,7 @@ use soru_wasm::Store;
 
 use crate::durable::{check_key, is_read_only, tree_path, MAX_KEY_LENGTH, MAX_TRANSFER, MAX_VALUE_SIZE};
 use crate::host::{code, cost, HostFn};
-use crate::pvm::{outbox_level_path, EvalState, PendingReveal, Pvm, PvmError, RevealRequest};
+use crate::pvm::{outbox_level_path, outbox_message_path, EvalState, PendingReveal, Pvm, PvmError, RevealRequest};
 
 /// What a host call did.
 pub(crate) enum HostCallResult {
@@ -139,14 +139,12 @@ pub(crate) fn call<T: TreeAccess>(
             }
             let bytes = check!(read_memory(&e.store, e.memory, src, len));
             let (level, limit) = pvm.meta_outbox();
-            let dir = outbox_level_path(level.unwrap_or(0));
-            let count = tree(pvm.tree_mut().count_children(&dir))?;
+            let level = level.unwrap_or(0);
+            let count = tree(pvm.tree_mut().count_children(&outbox_level_path(level)))?;
             if count >= u64::from(limit) {
                 return Ok(done(code::FULL_OUTBOX, 0));
             }
-            let mut path = dir;
-            path.extend_from_slice(format!("/{count}").as_bytes());
-            tree(pvm.tree_mut().set_value(&path, &bytes))?;
+            tree(pvm.tree_mut().set_value(&outbox_message_path(level, count), &bytes))?;
             done(0, cost::WRITE_PER_BYTE * u128::from(len))
         }
         HostFn::WriteDebug => {

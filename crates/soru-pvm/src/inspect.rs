@@ -153,7 +153,7 @@ impl Pvm {
 
     /// The inputs given to the PVM and not yet read by the kernel, in order.
     pub fn unread_inputs(&self) -> Result<Vec<Input>, PvmError> {
-        self.inputs_in(self.tree_copy())
+        self.read_unread_inputs()
     }
 
     /// The size in bytes of the running kernel's memory.

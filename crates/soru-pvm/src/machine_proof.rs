@@ -120,10 +120,6 @@ fn set_len(tree: &mut impl TreeAccess, path: &str, size: u64) -> Result<(), Tree
     Ok(())
 }
 
-fn postcard_bytes<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    postcard::to_stdvec(v).expect("in-memory serialization cannot fail")
-}
-
 fn size_of(tree: &mut impl TreeAccess, path: &str) -> Result<Option<u64>, TreeError> {
     tree.value_size(path.as_bytes())
 }
@@ -155,7 +151,7 @@ fn read_chunk(tree: &mut impl TreeAccess, chunk: Chunk) -> Result<Option<Vec<u8>
             let max: Option<u32> = small_value(tree, &format!("{path}/max"))?
                 .and_then(|b| postcard::from_bytes(&b).ok())
                 .unwrap_or(None);
-            Some(postcard_bytes(&((size / PAGE_SIZE as u64) as u32, max)))
+            Some(crate::state::serialized(&((size / PAGE_SIZE as u64) as u32, max)))
         }
         Place::TableSize { path } => {
             let Some(size) = size_of(tree, &path)? else {
@@ -163,9 +159,9 @@ fn read_chunk(tree: &mut impl TreeAccess, chunk: Chunk) -> Result<Option<Vec<u8>
             };
             let ty: Option<soru_wasm::types::TableType> =
                 small_value(tree, &format!("{path}/type"))?.and_then(|b| postcard::from_bytes(&b).ok());
-            Some(postcard_bytes(&(size / 8, ty)))
+            Some(crate::state::serialized(&(size / 8, ty)))
         }
-        Place::SegmentLen { path, unit } => Some(postcard_bytes(&size_of(tree, &path)?.map(|s| s / unit))),
+        Place::SegmentLen { path, unit } => Some(crate::state::serialized(&size_of(tree, &path)?.map(|s| s / unit))),
     })
 }
 
@@ -183,14 +179,14 @@ fn write_chunk(tree: &mut impl TreeAccess, chunk: Chunk, store: &Store, machine:
             let (pages, max): (u32, Option<u32>) =
                 postcard::from_bytes(&encode_chunk(store, machine, chunk)).expect("own encoding");
             set_len(tree, &path, u64::from(pages) * PAGE_SIZE as u64)?;
-            tree.set_value(format!("{path}/max").as_bytes(), &postcard_bytes(&max))?;
+            tree.set_value(format!("{path}/max").as_bytes(), &crate::state::serialized(&max))?;
         }
         Place::TableSize { path } => {
             let (len, ty): (u64, Option<soru_wasm::types::TableType>) =
                 postcard::from_bytes(&encode_chunk(store, machine, chunk)).expect("own encoding");
             set_len(tree, &path, len * 8)?;
             if let Some(ty) = ty {
-                tree.set_value(format!("{path}/type").as_bytes(), &postcard_bytes(&ty))?;
+                tree.set_value(format!("{path}/type").as_bytes(), &crate::state::serialized(&ty))?;
             }
         }
         Place::SegmentLen { path, unit } => {

@@ -19,7 +19,7 @@ use soru_core::StateHash;
 use soru_tree::{Proof, RecordingTree, TreeAccess, TreeError, VerifierTree};
 
 use crate::hostcall::MAX_MESSAGE;
-use crate::pvm::{outbox_level_path, Pvm, PvmError};
+use crate::pvm::{outbox_message_path, Pvm, PvmError};
 
 /// Version byte of the output-proof wire format.
 pub const OUTPUT_PROOF_VERSION: u8 = 1;
@@ -102,12 +102,6 @@ impl OutputProof {
     }
 }
 
-fn message_path(outbox_level: u32, message_index: u32) -> Vec<u8> {
-    let mut path = outbox_level_path(outbox_level);
-    path.extend_from_slice(format!("/{message_index}").as_bytes());
-    path
-}
-
 /// The proof that `pvm`'s state holds the outbox message at
 /// (`outbox_level`, `message_index`), with that message.
 pub fn prove_output(
@@ -116,7 +110,11 @@ pub fn prove_output(
     message_index: u32,
 ) -> Result<(OutputProof, Output), OutputProofError> {
     let mut recording = RecordingTree::new(pvm.to_tree()?);
-    let message = match recording.read(&message_path(outbox_level, message_index), 0, usize::MAX) {
+    let message = match recording.read(
+        &outbox_message_path(outbox_level, u64::from(message_index)),
+        0,
+        usize::MAX,
+    ) {
         Ok(message) => message,
         Err(TreeError::NoValue | TreeError::NotFound) => {
             return Err(OutputProofError::NoSuchOutput {
@@ -162,7 +160,11 @@ pub fn verify_output(proof: &[u8], state: &StateHash) -> Result<Output, OutputPr
             found,
         });
     }
-    let message = match tree.read(&message_path(outbox_level, message_index), 0, usize::MAX) {
+    let message = match tree.read(
+        &outbox_message_path(outbox_level, u64::from(message_index)),
+        0,
+        usize::MAX,
+    ) {
         Ok(message) => message,
         Err(TreeError::NoValue | TreeError::NotFound) => {
             return Err(OutputProofError::NoSuchOutput {

@@ -435,20 +435,7 @@ impl<T: TreeAccess> Pvm<T> {
         if self.meta.inputs_head == self.meta.inputs_tail {
             return Ok(None);
         }
-        let bytes = self.tree.read(&input_path(self.meta.inputs_head), 0, usize::MAX)?;
-        let input = postcard::from_bytes(&bytes)
-            .map_err(|e| PvmError::MalformedState(format!("pvm/inputs/{}: {e}", self.meta.inputs_head)))?;
-        Ok(Some(input))
-    }
-
-    /// The unread inputs, read from `tree` (this PVM's tree or a copy).
-    pub(crate) fn inputs_in(&self, mut tree: T) -> Result<Vec<Input>, PvmError> {
-        (self.meta.inputs_head..self.meta.inputs_tail)
-            .map(|i| {
-                let bytes = tree.read(&input_path(i), 0, usize::MAX)?;
-                postcard::from_bytes(&bytes).map_err(|e| PvmError::MalformedState(format!("pvm/inputs/{i}: {e}")))
-            })
-            .collect()
+        read_input_at(&mut self.tree, self.meta.inputs_head).map(Some)
     }
 
     /// Forgets every unread input (end of a level, or stuck).
@@ -514,8 +501,8 @@ impl<T: TreeAccess> Pvm<T> {
             }
             _ => {}
         }
-        let stored = postcard::to_stdvec(&input).expect("in-memory serialization cannot fail");
-        self.tree.set_value(&input_path(self.meta.inputs_tail), &stored)?;
+        self.tree
+            .set_value(&input_path(self.meta.inputs_tail), &crate::state::serialized(&input))?;
         self.meta.inputs_tail += 1;
         self.tick();
         Ok(())
@@ -1057,13 +1044,10 @@ impl<T: TreeAccess> Pvm<T> {
 
     /// The outbox messages of `level`, in order.
     pub fn outbox(&mut self, level: u32) -> Result<Vec<Vec<u8>>, PvmError> {
-        let dir = outbox_level_path(level);
-        let n = self.tree.count_children(&dir)?;
+        let n = self.tree.count_children(&outbox_level_path(level))?;
         let mut out = Vec::new();
         for i in 0..n {
-            let mut path = dir.clone();
-            path.extend_from_slice(format!("/{i}").as_bytes());
-            match self.tree.read(&path, 0, usize::MAX) {
+            match self.tree.read(&outbox_message_path(level, i), 0, usize::MAX) {
                 Ok(v) => out.push(v),
                 Err(TreeError::NoValue) => break,
                 Err(e) => return Err(e.into()),
@@ -1103,9 +1087,13 @@ impl<T: TreeAccess> Pvm<T> {
 }
 
 impl Pvm<Tree> {
-    /// An O(1) copy of the durable/outbox/input tree, for read-only views.
-    pub(crate) fn tree_copy(&self) -> Tree {
-        self.tree.clone()
+    /// The unread inputs, read on an O(1) copy of the tree (reads may load
+    /// nodes lazily, which needs `&mut`).
+    pub(crate) fn read_unread_inputs(&self) -> Result<Vec<Input>, PvmError> {
+        let mut tree = self.tree.clone();
+        (self.meta.inputs_head..self.meta.inputs_tail)
+            .map(|i| read_input_at(&mut tree, i))
+            .collect()
     }
 
     /// The whole state as one tree: durable storage and outbox as they are,
@@ -1148,9 +1136,20 @@ fn input_path(i: u64) -> Vec<u8> {
     format!("pvm/inputs/{i}").into_bytes()
 }
 
+/// The input stored at position `i`.
+fn read_input_at<T: TreeAccess>(tree: &mut T, i: u64) -> Result<Input, PvmError> {
+    let bytes = tree.read(&input_path(i), 0, usize::MAX)?;
+    postcard::from_bytes(&bytes).map_err(|e| PvmError::MalformedState(format!("pvm/inputs/{i}: {e}")))
+}
+
 /// Tree directory of the outbox of `level`.
 pub(crate) fn outbox_level_path(level: u32) -> Vec<u8> {
     format!("pvm/outbox/{level}").into_bytes()
+}
+
+/// Tree path of outbox message `index` of `level`.
+pub(crate) fn outbox_message_path(level: u32, index: u64) -> Vec<u8> {
+    format!("pvm/outbox/{level}/{index}").into_bytes()
 }
 
 fn describe_decode(e: &DecodeError) -> String {

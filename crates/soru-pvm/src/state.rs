@@ -19,7 +19,9 @@ use crate::pvm::{EvalState, InitState, Meta, PendingReveal, Phase, PvmError};
 const META: &[u8] = b"pvm/meta";
 const PHASE: &[u8] = b"pvm/phase";
 
-fn serialized<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+/// Postcard bytes of in-memory state (cannot fail: no I/O, no maps with
+/// non-string keys).
+pub(crate) fn serialized<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("in-memory serialization cannot fail")
 }
 
