@@ -125,8 +125,7 @@ impl Pvm {
 
     /// Ticks left in the current cycle, its last (boundary) tick included.
     pub fn ticks_left_in_cycle(&self) -> u128 {
-        let used = self.meta.current_tick - self.meta.last_top_level_call;
-        self.meta.max_nb_ticks.saturating_sub(used)
+        self.ticks_to_boundary()
     }
 
     /// The ticks of one cycle (`ticks_per_snapshot`).

@@ -405,9 +405,8 @@ impl<T: TreeAccess> Pvm<T> {
         self.meta.current_tick += 1;
     }
 
-    /// Ticks left in the current cycle (a kernel run, or the padding after
-    /// it), the boundary tick included.
-    pub fn ticks_to_boundary(&self) -> u128 {
+    /// Ticks left in the current cycle, the boundary tick included.
+    pub(crate) fn ticks_to_boundary(&self) -> u128 {
         let used = self.meta.current_tick.saturating_sub(self.meta.last_top_level_call);
         self.meta.max_nb_ticks.saturating_sub(used)
     }

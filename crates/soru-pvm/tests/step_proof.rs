@@ -78,7 +78,7 @@ fn every_phase_proves_the_true_next_state() {
         let same_phase = phase_name(&pvm) == phase;
         if in_phase > 300 && same_phase && pvm.input_request() == InputRequest::NoInputRequired {
             // Never across the cycle boundary, whose next ticks start a phase.
-            let jump = (1 + u128::from(in_phase % 997) * 37).min(pvm.ticks_to_boundary().saturating_sub(3));
+            let jump = (1 + u128::from(in_phase % 997) * 37).min(pvm.ticks_left_in_cycle().saturating_sub(3));
             pvm.run(jump).expect("runs");
         }
     }
@@ -197,7 +197,7 @@ fn forged_states_are_rejected_never_crash_the_verifier() {
     for input in inbox(1) {
         pvm.set_input(input).expect("accepted");
     }
-    let to_boundary = pvm.ticks_to_boundary() - 1;
+    let to_boundary = pvm.ticks_left_in_cycle() - 1;
     pvm.run(to_boundary).expect("runs");
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     let mut random = move || {
