@@ -3,7 +3,7 @@
 //! (PROTOCOL-FACTS §7.3–7.6). An error return costs no extra ticks.
 
 use soru_tree::{TreeAccess, TreeError};
-use soru_wasm::Store;
+use soru_wasm::hooks::{self, Chunk};
 
 use crate::durable::{check_key, is_read_only, tree_path, MAX_KEY_LENGTH, MAX_TRANSFER, MAX_VALUE_SIZE};
 use crate::host::{code, cost, HostFn};
@@ -20,49 +20,97 @@ pub(crate) enum HostCallResult {
 /// Largest input or output message.
 pub(crate) const MAX_MESSAGE: u32 = 4096;
 
-/// Bytes `[ptr, ptr + len)` of memory `mem`, or −6.
-pub(crate) fn read_memory(store: &Store, mem: u32, ptr: u32, len: u32) -> Result<Vec<u8>, i32> {
-    let data = &store
-        .memories
-        .get(mem as usize)
-        .ok_or(code::MEMORY_INVALID_ACCESS)?
-        .data;
-    let end = u64::from(ptr) + u64::from(len);
-    if end > data.len() as u64 {
-        return Err(code::MEMORY_INVALID_ACCESS);
-    }
-    Ok(data[ptr as usize..end as usize].to_vec())
+/// Why a memory or key access of a host function failed.
+pub(crate) enum HostErr {
+    /// The kernel's mistake: the host function returns this error code.
+    Code(i32),
+    /// The PVM's state could not be read (a proof lacking a chunk).
+    Pvm(PvmError),
 }
 
-/// Writes `bytes` at `ptr` in memory `mem`, or −6.
-pub(crate) fn write_memory(store: &mut Store, mem: u32, ptr: u32, bytes: &[u8]) -> Result<(), i32> {
-    let data = &mut store
-        .memories
-        .get_mut(mem as usize)
-        .ok_or(code::MEMORY_INVALID_ACCESS)?
-        .data;
-    let end = u64::from(ptr) + bytes.len() as u64;
-    if end > data.len() as u64 {
-        return Err(code::MEMORY_INVALID_ACCESS);
+impl From<i32> for HostErr {
+    fn from(code: i32) -> Self {
+        HostErr::Code(code)
     }
-    data[ptr as usize..end as usize].copy_from_slice(bytes);
+}
+
+impl From<PvmError> for HostErr {
+    fn from(e: PvmError) -> Self {
+        HostErr::Pvm(e)
+    }
+}
+
+/// Size in bytes of the kernel's memory (`None` if it has none).
+fn memory_size<T: TreeAccess>(tree: &mut T, e: &mut EvalState) -> Result<Option<u64>, PvmError> {
+    if let Some(lazy) = &mut e.lazy {
+        lazy.ensure(tree, &mut e.store, &mut e.machine, Chunk::MemorySize { mem: e.memory })?;
+    }
+    Ok(e.store.memories.get(e.memory as usize).map(|m| m.data.len() as u64))
+}
+
+/// Checks that bytes `[ptr, ptr + len)` lie in the kernel's memory (−6
+/// otherwise) and, on a machine loaded chunk by chunk (a proof), reads
+/// their chunks first; `write` marks them changed.
+fn prepare_memory<T: TreeAccess>(
+    tree: &mut T,
+    e: &mut EvalState,
+    ptr: u32,
+    len: usize,
+    write: bool,
+) -> Result<std::ops::Range<usize>, HostErr> {
+    let end = u64::from(ptr) + len as u64;
+    match memory_size(tree, e)? {
+        Some(size) if end <= size => {}
+        _ => return Err(HostErr::Code(code::MEMORY_INVALID_ACCESS)),
+    }
+    if let (Some(lazy), true) = (&mut e.lazy, len > 0) {
+        for chunk in hooks::memory_chunks(e.memory, u64::from(ptr), len as u64) {
+            lazy.ensure(tree, &mut e.store, &mut e.machine, chunk)?;
+            if write {
+                lazy.mark_written(chunk);
+            }
+        }
+    }
+    Ok(ptr as usize..end as usize)
+}
+
+/// Bytes `[ptr, ptr + len)` of the kernel's memory, or −6.
+pub(crate) fn read_memory<T: TreeAccess>(
+    tree: &mut T,
+    e: &mut EvalState,
+    ptr: u32,
+    len: u32,
+) -> Result<Vec<u8>, HostErr> {
+    let range = prepare_memory(tree, e, ptr, len as usize, false)?;
+    Ok(e.store.memories[e.memory as usize].data[range].to_vec())
+}
+
+/// Writes `bytes` at `ptr` in the kernel's memory, or −6.
+pub(crate) fn write_memory<T: TreeAccess>(
+    tree: &mut T,
+    e: &mut EvalState,
+    ptr: u32,
+    bytes: &[u8],
+) -> Result<(), HostErr> {
+    let range = prepare_memory(tree, e, ptr, bytes.len(), true)?;
+    e.store.memories[e.memory as usize].data[range].copy_from_slice(bytes);
     Ok(())
 }
 
 /// Reads and checks a key: length (−1), memory (−6), syntax (−2).
-fn read_key(e: &EvalState, ptr: u32, len: u32) -> Result<Vec<u8>, i32> {
+fn read_key<T: TreeAccess>(tree: &mut T, e: &mut EvalState, ptr: u32, len: u32) -> Result<Vec<u8>, HostErr> {
     if len > MAX_KEY_LENGTH {
-        return Err(code::KEY_TOO_LARGE);
+        return Err(HostErr::Code(code::KEY_TOO_LARGE));
     }
-    let key = read_memory(&e.store, e.memory, ptr, len)?;
+    let key = read_memory(tree, e, ptr, len)?;
     check_key(&key)?;
     Ok(key)
 }
 
-fn writable_key(e: &EvalState, ptr: u32, len: u32) -> Result<Vec<u8>, i32> {
-    let key = read_key(e, ptr, len)?;
+fn writable_key<T: TreeAccess>(tree: &mut T, e: &mut EvalState, ptr: u32, len: u32) -> Result<Vec<u8>, HostErr> {
+    let key = read_key(tree, e, ptr, len)?;
     if is_read_only(&key) {
-        return Err(code::READ_ONLY);
+        return Err(HostErr::Code(code::READ_ONLY));
     }
     Ok(key)
 }
@@ -91,7 +139,8 @@ macro_rules! check {
     ($e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(code) => return Ok(done(code, 0)),
+            Err(HostErr::Code(code)) => return Ok(done(code, 0)),
+            Err(HostErr::Pvm(e)) => return Err(e),
         }
     };
 }
@@ -117,18 +166,14 @@ pub(crate) fn call<T: TreeAccess>(
             let payload = input.payload[..n].to_vec();
             // Octez checks both areas before consuming the input, the
             // destination with the strict test `dst + max_bytes < size`.
-            check!(read_memory(&e.store, e.memory, info_ptr, 8));
-            let size = e
-                .store
-                .memories
-                .get(e.memory as usize)
-                .map_or(0, |m| m.data.len() as u64);
+            check!(read_memory(pvm.tree_mut(), e, info_ptr, 8));
+            let size = memory_size(pvm.tree_mut(), e)?.unwrap_or(0);
             if max > 0 && u64::from(dst) + u64::from(max) >= size {
                 return Ok(done(code::MEMORY_INVALID_ACCESS, 0));
             }
-            check!(read_memory(&e.store, e.memory, dst, n as u32));
-            check!(write_memory(&mut e.store, e.memory, info_ptr, &info));
-            check!(write_memory(&mut e.store, e.memory, dst, &payload));
+            check!(read_memory(pvm.tree_mut(), e, dst, n as u32));
+            check!(write_memory(pvm.tree_mut(), e, info_ptr, &info));
+            check!(write_memory(pvm.tree_mut(), e, dst, &payload));
             pvm.pop_input()?;
             done(n as i32, cost::READ_PER_BYTE * n as u128)
         }
@@ -137,7 +182,7 @@ pub(crate) fn call<T: TreeAccess>(
             if len > MAX_MESSAGE {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
-            let bytes = check!(read_memory(&e.store, e.memory, src, len));
+            let bytes = check!(read_memory(pvm.tree_mut(), e, src, len));
             let (level, limit) = pvm.meta_outbox();
             let level = level.unwrap_or(0);
             let count = tree(pvm.tree_mut().count_children(&outbox_level_path(level)))?;
@@ -149,26 +194,29 @@ pub(crate) fn call<T: TreeAccess>(
         }
         HostFn::WriteDebug => {
             // Never traps, never costs: an out-of-bounds message is dropped.
-            if let Ok(bytes) = read_memory(&e.store, e.memory, a(0), a(1)) {
-                pvm.log_debug(bytes);
+            match read_memory(pvm.tree_mut(), e, a(0), a(1)) {
+                Ok(bytes) => pvm.log_debug(bytes),
+                Err(HostErr::Code(_)) => {}
+                Err(HostErr::Pvm(e)) => return Err(e),
             }
             HostCallResult::Done { result: None, cost: 0 }
         }
         HostFn::StoreHas => {
-            let key = check!(read_key(e, a(0), a(1)));
+            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
             let p = tree(pvm.tree_mut().has(&tree_path(&key)))?;
             done(i32::from(p.value) | (i32::from(p.subtree) << 1), key_cost(&key))
         }
         HostFn::StoreExists => {
-            let key = check!(read_key(e, a(0), a(1)));
+            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
             let p = tree(pvm.tree_mut().has(&tree_path(&key)))?;
             done(i32::from(p.value || p.subtree), key_cost(&key))
         }
         HostFn::StoreListSize => {
             // An i64 result: error codes are sign-extended.
-            let key = match read_key(e, a(0), a(1)) {
+            let key = match read_key(pvm.tree_mut(), e, a(0), a(1)) {
                 Ok(key) => key,
-                Err(code) => {
+                Err(HostErr::Pvm(e)) => return Err(e),
+                Err(HostErr::Code(code)) => {
                     return Ok(HostCallResult::Done {
                         result: Some(i64::from(code) as u64),
                         cost: 0,
@@ -182,7 +230,7 @@ pub(crate) fn call<T: TreeAccess>(
             }
         }
         HostFn::StoreGetNthKey => {
-            let key = check!(read_key(e, a(0), a(1)));
+            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
             let index = args[2] as i64;
             let (dst, max) = (a(3), a(4));
             let path = tree_path(&key);
@@ -197,26 +245,26 @@ pub(crate) fn call<T: TreeAccess>(
                 return Ok(done(code::INVALID_SUBKEY_INDEX, 0));
             };
             let n = name.len().min(max as usize);
-            check!(write_memory(&mut e.store, e.memory, dst, &name[..n]));
+            check!(write_memory(pvm.tree_mut(), e, dst, &name[..n]));
             done(n as i32, key_cost(&key))
         }
         HostFn::StoreDelete => {
-            let key = check!(writable_key(e, a(0), a(1)));
+            let key = check!(writable_key(pvm.tree_mut(), e, a(0), a(1)));
             tree(pvm.tree_mut().delete_subtree(&tree_path(&key)))?;
             done(0, key_cost(&key))
         }
         HostFn::StoreDeleteValue => {
-            let key = check!(writable_key(e, a(0), a(1)));
+            let key = check!(writable_key(pvm.tree_mut(), e, a(0), a(1)));
             tree(pvm.tree_mut().delete_value(&tree_path(&key)))?;
             done(0, key_cost(&key))
         }
         HostFn::StoreCopy | HostFn::StoreMove => {
             let from = if f == HostFn::StoreMove {
-                check!(writable_key(e, a(0), a(1)))
+                check!(writable_key(pvm.tree_mut(), e, a(0), a(1)))
             } else {
-                check!(read_key(e, a(0), a(1)))
+                check!(read_key(pvm.tree_mut(), e, a(0), a(1)))
             };
-            let to = check!(writable_key(e, a(2), a(3)));
+            let to = check!(writable_key(pvm.tree_mut(), e, a(2), a(3)));
             let (fp, tp) = (tree_path(&from), tree_path(&to));
             let moved = if f == HostFn::StoreMove {
                 match pvm.tree_mut().move_subtree(&fp, &tp) {
@@ -233,7 +281,7 @@ pub(crate) fn call<T: TreeAccess>(
             done(0, cost::READ_PER_BYTE * (from.len() + to.len()) as u128 + cost::BASE)
         }
         HostFn::StoreValueSize => {
-            let key = check!(read_key(e, a(0), a(1)));
+            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
             match tree(pvm.tree_mut().value_size(&tree_path(&key)))? {
                 Some(size) => done(size as i32, key_cost(&key)),
                 None => done(code::NOT_A_VALUE, 0),
@@ -244,7 +292,7 @@ pub(crate) fn call<T: TreeAccess>(
             if max > MAX_TRANSFER {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
-            let key = check!(read_key(e, a(0), a(1)));
+            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
             let path = tree_path(&key);
             let Some(size) = tree(pvm.tree_mut().value_size(&path))? else {
                 return Ok(done(code::NOT_A_VALUE, 0));
@@ -254,7 +302,7 @@ pub(crate) fn call<T: TreeAccess>(
                 return Ok(done(code::INVALID_ACCESS, 0));
             }
             let bytes = tree(pvm.tree_mut().read(&path, u64::from(offset), max as usize))?;
-            check!(write_memory(&mut e.store, e.memory, dst, &bytes));
+            check!(write_memory(pvm.tree_mut(), e, dst, &bytes));
             done(
                 bytes.len() as i32,
                 key_cost(&key) + cost::READ_PER_BYTE * bytes.len() as u128,
@@ -267,11 +315,11 @@ pub(crate) fn call<T: TreeAccess>(
             if u64::from(offset) + u64::from(len) > MAX_VALUE_SIZE {
                 return Ok(done(code::VALUE_SIZE_EXCEEDED, 0));
             }
-            let key = check!(read_key(e, a(0), a(1)));
+            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
             let bytes = if len > MAX_TRANSFER {
                 Vec::new()
             } else {
-                check!(read_memory(&e.store, e.memory, src, len))
+                check!(read_memory(pvm.tree_mut(), e, src, len))
             };
             if is_read_only(&key) {
                 return Ok(done(code::READ_ONLY, 0));
@@ -288,7 +336,7 @@ pub(crate) fn call<T: TreeAccess>(
             done(0, key_cost(&key) + cost::WRITE_PER_BYTE * u128::from(len))
         }
         HostFn::StoreCreate => {
-            let key = check!(writable_key(e, a(0), a(1)));
+            let key = check!(writable_key(pvm.tree_mut(), e, a(0), a(1)));
             let size = a(2);
             if u64::from(size) > MAX_VALUE_SIZE {
                 return Ok(done(code::VALUE_SIZE_EXCEEDED, 0));
@@ -299,13 +347,13 @@ pub(crate) fn call<T: TreeAccess>(
             done(0, key_cost(&key))
         }
         HostFn::StoreGetHash => {
-            let key = check!(read_key(e, a(0), a(1)));
+            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
             let (dst, max) = (a(2), a(3));
             let Some(hash) = tree(pvm.tree_mut().subtree_hash(&tree_path(&key)))? else {
                 return Ok(done(code::NOT_A_NODE, 0));
             };
             let n = 32.min(max as usize);
-            check!(write_memory(&mut e.store, e.memory, dst, &hash.0[..n]));
+            check!(write_memory(pvm.tree_mut(), e, dst, &hash.0[..n]));
             done(n as i32, key_cost(&key))
         }
         HostFn::RevealPreimage => {
@@ -313,22 +361,22 @@ pub(crate) fn call<T: TreeAccess>(
             if hash_len > MAX_MESSAGE {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
-            let hash = check!(read_memory(&e.store, e.memory, hash_ptr, hash_len));
+            let hash = check!(read_memory(pvm.tree_mut(), e, hash_ptr, hash_len));
             let mut request = vec![0x00];
             request.extend_from_slice(&hash);
-            reveal(e, &request, dst, max)?
+            reveal(pvm.tree_mut(), e, &request, dst, max)?
         }
         HostFn::RevealMetadata => {
             let (dst, max) = (a(0), a(1));
-            reveal(e, &[0x01], dst, max)?
+            reveal(pvm.tree_mut(), e, &[0x01], dst, max)?
         }
         HostFn::Reveal => {
             let (req, req_len, dst, max) = (a(0), a(1), a(2), a(3));
             if req_len > MAX_MESSAGE {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
-            let request = check!(read_memory(&e.store, e.memory, req, req_len));
-            reveal(e, &request, dst, max)?
+            let request = check!(read_memory(pvm.tree_mut(), e, req, req_len));
+            reveal(pvm.tree_mut(), e, &request, dst, max)?
         }
         HostFn::Nds(_) => {
             let results = f.signature().results;
@@ -346,9 +394,20 @@ pub(crate) fn call<T: TreeAccess>(
 }
 
 /// Starts a reveal: the destination must be in bounds; the PVM then waits.
-fn reveal(e: &EvalState, request: &[u8], dst: u32, max: u32) -> Result<HostCallResult, PvmError> {
+fn reveal<T: TreeAccess>(
+    tree: &mut T,
+    e: &mut EvalState,
+    request: &[u8],
+    dst: u32,
+    max: u32,
+) -> Result<HostCallResult, PvmError> {
     let max = max.min(MAX_MESSAGE);
-    check!(read_memory(&e.store, e.memory, dst, max));
+    // Only the bounds: the answer's bytes are written when it arrives.
+    let end = u64::from(dst) + u64::from(max);
+    match memory_size(tree, e)? {
+        Some(size) if end <= size => {}
+        _ => return Ok(done(code::MEMORY_INVALID_ACCESS, 0)),
+    }
     Ok(HostCallResult::Reveal(PendingReveal {
         request: RevealRequest::decode(request),
         dst,

@@ -20,14 +20,18 @@
 //! This is the Eval-tick core of the PVM's proofs; the PVM step around it
 //! (counters, inputs, host calls on durable storage) builds on it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use soru_tree::{NodeHash, Proof, RecordingTree, Tree, TreeAccess, TreeError, VerifierTree};
 use soru_wasm::exec::{Machine, Outcome};
 use soru_wasm::hooks::{self, Chunk};
-use soru_wasm::layout::{all_chunks, encode_chunk, load_chunks, ChunkRecorder, LayoutError, PresenceCheck};
+use soru_wasm::layout::{
+    all_chunks, apply_chunk, encode_chunk, load_chunks, ChunkRecorder, LayoutError, PresenceCheck,
+};
 use soru_wasm::store::PAGE_SIZE;
 use soru_wasm::Store;
+
+use crate::pvm::PvmError;
 
 /// Tree directory of the machine.
 pub const MACHINE_ROOT: &str = "wasm";
@@ -422,5 +426,114 @@ impl<T: TreeAccess> TreeAccessDyn for T {
 
     fn size(&mut self, path: &str) -> Result<Option<u64>, TreeError> {
         size_of(self, path)
+    }
+}
+
+/// A machine read from the state tree chunk by chunk, when a step first
+/// needs each chunk: how the one-step proof of an Eval tick opens only what
+/// the tick touches, whatever the size of memory, code, tables or stack.
+/// The prover (on a recording tree) and the verifier (on the proof's tree)
+/// run this same code, so they read the same chunks in the same order.
+#[derive(Debug, Default)]
+pub(crate) struct LazyMachine {
+    /// Bytes of the chunks read, as the start state holds them.
+    loaded: BTreeMap<Chunk, Vec<u8>>,
+    /// Chunks read, those absent from the tree included (stand-ins).
+    present: BTreeSet<Chunk>,
+    /// Chunks the step changed.
+    written: BTreeSet<Chunk>,
+}
+
+fn lazy_error(e: LayoutError) -> PvmError {
+    PvmError::MalformedState(format!("wasm: {e}"))
+}
+
+impl LazyMachine {
+    /// Opens the machine in `tree` with only its registers read.
+    pub(crate) fn open(tree: &mut impl TreeAccess) -> Result<(Self, Store, Machine), PvmError> {
+        let mut lazy = LazyMachine::default();
+        lazy.fetch(tree, Chunk::Registers)?;
+        let (store, machine) = load_chunks(&lazy.loaded).map_err(lazy_error)?;
+        Ok((lazy, store, machine))
+    }
+
+    fn fetch(&mut self, tree: &mut impl TreeAccess, chunk: Chunk) -> Result<(), PvmError> {
+        if let Some(bytes) = read_chunk(tree, chunk)? {
+            self.loaded.insert(chunk, bytes);
+        }
+        self.present.insert(chunk);
+        Ok(())
+    }
+
+    /// Runs one interpreter tick, the first thing a step does to the
+    /// machine. A tick that needs a chunk not read yet stops, leaving the
+    /// machine unusable; the chunk is then read and the tick rerun from the
+    /// chunks as read (at most `MAX_CHUNKS_PER_TICK` reruns).
+    pub(crate) fn tick(
+        &mut self,
+        tree: &mut impl TreeAccess,
+        store: &mut Store,
+        machine: &mut Machine,
+    ) -> Result<Outcome, PvmError> {
+        if !self.written.is_empty() {
+            return Err(PvmError::MalformedState("a lazy tick after changes".into()));
+        }
+        loop {
+            let (mut s, mut m) = load_chunks(&self.loaded).map_err(lazy_error)?;
+            let mut check = PresenceCheck {
+                present: self.present.clone(),
+                written: BTreeSet::new(),
+            };
+            let mut fuel = 1;
+            let outcome = m
+                .run_with(&mut s, &mut fuel, &mut check)
+                .map_err(|e| PvmError::MalformedState(format!("wasm: {e}")))?;
+            match outcome {
+                Outcome::Missing(missing) if !self.present.contains(&missing.0) => self.fetch(tree, missing.0)?,
+                Outcome::Missing(missing) => {
+                    return Err(PvmError::MalformedState(format!("chunk {:?} refused", missing.0)))
+                }
+                outcome => {
+                    (*store, *machine) = (s, m);
+                    self.written = check.written;
+                    return Ok(outcome);
+                }
+            }
+        }
+    }
+
+    /// Makes `chunk` part of the partial state, reading it if needed (a
+    /// host function's memory access, a host result pushed on the stack).
+    pub(crate) fn ensure(
+        &mut self,
+        tree: &mut impl TreeAccess,
+        store: &mut Store,
+        machine: &mut Machine,
+        chunk: Chunk,
+    ) -> Result<(), PvmError> {
+        if self.present.contains(&chunk) {
+            return Ok(());
+        }
+        self.fetch(tree, chunk)?;
+        if let Some(bytes) = self.loaded.get(&chunk) {
+            apply_chunk(store, machine, chunk, bytes).map_err(lazy_error)?;
+        }
+        Ok(())
+    }
+
+    /// Notes that the step changed `chunk` (which must be present).
+    pub(crate) fn mark_written(&mut self, chunk: Chunk) {
+        self.written.insert(chunk);
+    }
+
+    /// Writes what the step changed back into `tree`: the registers, the
+    /// stack and frame lengths, and every changed chunk.
+    pub(crate) fn write_back(
+        &self,
+        tree: &mut impl TreeAccess,
+        store: &Store,
+        machine: &Machine,
+    ) -> Result<(), TreeError> {
+        write_after(tree, self.written.iter().copied(), store, machine)
     }
 }

@@ -19,15 +19,17 @@ use soru_core::hash::blake2b_256;
 use soru_core::{RevealHash, StateHash};
 use soru_tree::{Tree, TreeAccess, TreeError};
 use soru_wasm::exec::{Machine, Outcome, BULK_MEMORY_CHUNK, BULK_TABLE_CHUNK};
-use soru_wasm::hooks::NoHooks;
+use soru_wasm::hooks::{self, NoHooks};
 use soru_wasm::store::Extern;
 use soru_wasm::types::{ExternKind, SegmentMode};
 use soru_wasm::{DecodeError, Decoder, Mode, Module, Store};
 
 use crate::durable::{self, tree_path};
 use crate::host::{self, version_for_protocol, HostFn, VERSIONS};
-use crate::hostcall::{self, HostCallResult};
+use crate::hostcall::{self, HostCallResult, HostErr};
 use crate::inspect::PvmHooks;
+use crate::machine_proof::LazyMachine;
+use crate::state::MachineLoading;
 
 /// Why the PVM is stuck.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -231,6 +233,27 @@ pub(crate) struct EvalState {
     pub(crate) reveal: Option<PendingReveal>,
     /// Running the start function (host calls are forbidden there).
     pub(crate) in_start: Option<Box<InitState>>,
+    /// Set when the machine is read from the state tree chunk by chunk (a
+    /// one-step proof): `store` and `machine` then hold only those chunks.
+    #[serde(skip)]
+    pub(crate) lazy: Option<LazyMachine>,
+}
+
+impl EvalState {
+    /// Feeds a host call's results to the machine; a lazy machine first
+    /// reads the stack chunk they land in.
+    fn resume<T: TreeAccess>(&mut self, tree: &mut T, results: &[u64]) -> Result<(), PvmError> {
+        if let (Some(lazy), false) = (&mut self.lazy, results.is_empty()) {
+            let height = self.machine.lengths().0 as u64;
+            for chunk in hooks::stack_chunks(height, height + results.len() as u64) {
+                lazy.ensure(tree, &mut self.store, &mut self.machine, chunk)?;
+                lazy.mark_written(chunk);
+            }
+        }
+        self.machine
+            .resume_host(results)
+            .map_err(|e| PvmError::MalformedState(format!("wasm: {e}")))
+    }
 }
 
 /// A reveal host call waiting for data.
@@ -250,8 +273,9 @@ pub(crate) enum Phase {
     Padding,
     Snapshot,
     Decode {
+        /// The kernel's bytes once a Decode tick has read them.
         #[serde(skip)]
-        kernel: Arc<[u8]>,
+        kernel: Option<Arc<[u8]>>,
         decoder: Box<Decoder>,
     },
     Link {
@@ -526,14 +550,13 @@ impl<T: TreeAccess> Pvm<T> {
             }
         }
         let n = data.len().min(pending.max as usize);
-        let written = hostcall::write_memory(&mut e.store, e.memory, pending.dst, &data[..n]);
+        let written = hostcall::write_memory(&mut self.tree, e, pending.dst, &data[..n]);
         let (result, cost) = match written {
             Ok(()) => (n as i32, host::cost::WRITE_PER_BYTE * n as u128),
-            Err(code) => (code, 0),
+            Err(HostErr::Code(code)) => (code, 0),
+            Err(HostErr::Pvm(err)) => return Err(err),
         };
-        e.machine
-            .resume_host(&[u64::from(result as u32)])
-            .expect("a reveal host call returns one i32");
+        e.resume(&mut self.tree, &[u64::from(result as u32)])?;
         e.pending_ticks = cost;
         self.tick();
         if self.ticks_to_boundary() == 0 {
@@ -608,11 +631,11 @@ impl<T: TreeAccess> Pvm<T> {
             }
             Phase::Snapshot => {
                 self.tick();
-                let kernel = self.tree.read(&key_path(durable::KERNEL_BOOT), 0, usize::MAX).ok();
-                match kernel {
-                    Some(bytes) => {
+                // Only whether a kernel is there: Decode reads its bytes.
+                match self.tree.value_size(&key_path(durable::KERNEL_BOOT))? {
+                    Some(_) => {
                         self.phase = Phase::Decode {
-                            kernel: Arc::from(bytes),
+                            kernel: None,
                             decoder: Box::new(Decoder::new(Mode::Pvm)),
                         };
                     }
@@ -622,8 +645,17 @@ impl<T: TreeAccess> Pvm<T> {
             }
             Phase::Decode { kernel, mut decoder } => {
                 self.tick();
+                let kernel = match kernel {
+                    Some(bytes) => bytes,
+                    None => Arc::from(self.tree.read(&key_path(durable::KERNEL_BOOT), 0, usize::MAX)?),
+                };
                 match decoder.step(&kernel) {
-                    Ok(soru_wasm::decode::Progress::Continue) => self.phase = Phase::Decode { kernel, decoder },
+                    Ok(soru_wasm::decode::Progress::Continue) => {
+                        self.phase = Phase::Decode {
+                            kernel: Some(kernel),
+                            decoder,
+                        }
+                    }
                     Ok(soru_wasm::decode::Progress::Done) => {
                         self.phase = Phase::Link {
                             module: Arc::new(decoder.finish()),
@@ -860,6 +892,7 @@ impl<T: TreeAccess> Pvm<T> {
                         pending_ticks: 0,
                         reveal: None,
                         in_start: Some(init),
+                        lazy: None,
                     }));
                 }
             },
@@ -903,6 +936,7 @@ impl<T: TreeAccess> Pvm<T> {
                     pending_ticks: 0,
                     reveal: None,
                     in_start: None,
+                    lazy: None,
                 }));
             }
         }
@@ -929,14 +963,21 @@ impl<T: TreeAccess> Pvm<T> {
             self.phase = Phase::Eval(e);
             return Ok(());
         }
-        let mut fuel = u64::try_from(available).unwrap_or(u64::MAX);
-        let before = fuel;
-        let outcome = e
-            .machine
-            .run_with(&mut e.store, &mut fuel, hooks)
-            .expect("a runnable machine");
-        self.meta.current_tick += u128::from(before - fuel);
-        self.stats.interpreter_ticks += u128::from(before - fuel);
+        let (outcome, spent) = match &mut e.lazy {
+            None => {
+                let mut fuel = u64::try_from(available).unwrap_or(u64::MAX);
+                let before = fuel;
+                let outcome = e
+                    .machine
+                    .run_with(&mut e.store, &mut fuel, hooks)
+                    .expect("a runnable machine");
+                (outcome, before - fuel)
+            }
+            // A proof's step: one tick, reading chunks as it needs them.
+            Some(lazy) => (lazy.tick(&mut self.tree, &mut e.store, &mut e.machine)?, 1),
+        };
+        self.meta.current_tick += u128::from(spent);
+        self.stats.interpreter_ticks += u128::from(spent);
         match outcome {
             Outcome::OutOfTicks => self.phase = Phase::Eval(e),
             Outcome::Returned(_) => match e.in_start.take() {
@@ -968,14 +1009,15 @@ impl<T: TreeAccess> Pvm<T> {
                 if e.in_start.is_some() {
                     return self.load_failed(StuckReason::Init("a host function was called during init".into()));
                 }
-                let f = e.host_fns[host_id as usize];
+                let f = *e
+                    .host_fns
+                    .get(host_id as usize)
+                    .ok_or_else(|| PvmError::MalformedState(format!("host function {host_id} is not linked")))?;
                 self.stats.host_calls += 1;
                 match hostcall::call(self, &mut e, f, &args)? {
                     HostCallResult::Done { result, cost } => {
                         let results: Vec<u64> = result.into_iter().collect();
-                        e.machine
-                            .resume_host(&results)
-                            .expect("host results match the signature");
+                        e.resume(&mut self.tree, &results)?;
                         e.pending_ticks = cost;
                     }
                     HostCallResult::Reveal(pending) => e.reveal = Some(pending),
@@ -1058,24 +1100,15 @@ impl<T: TreeAccess> Pvm<T> {
     /// Rebuilds a PVM on any backend from the state tree [`Pvm::to_tree`]
     /// describes; the counters, inputs and phase are taken out of the tree
     /// until [`Pvm::into_state_tree`] puts them back.
-    pub(crate) fn from_state_tree(tree: T) -> Result<Self, PvmError> {
-        let (tree, meta, mut phase) = crate::state::read_state(tree)?;
-        let mut pvm = Self {
+    pub(crate) fn from_state_tree(tree: T, loading: MachineLoading) -> Result<Self, PvmError> {
+        let (tree, meta, phase) = crate::state::read_state(tree, loading)?;
+        Ok(Self {
             tree,
             meta,
-            phase: Phase::Collect,
+            phase,
             debug_log: None,
             stats: ExecStats::default(),
-        };
-        if let Phase::Decode { kernel, .. } = &mut phase {
-            let bytes = pvm
-                .tree
-                .read(&key_path(durable::KERNEL_BOOT), 0, usize::MAX)
-                .map_err(PvmError::Tree)?;
-            *kernel = Arc::from(bytes);
-        }
-        pvm.phase = phase;
-        Ok(pvm)
+        })
     }
 
     /// The backend holding the whole state, as [`Pvm::to_tree`] writes it.
@@ -1107,7 +1140,7 @@ impl Pvm<Tree> {
 
     /// Rebuilds a PVM from a tree made by [`Pvm::to_tree`].
     pub fn from_tree(tree: Tree) -> Result<Self, PvmError> {
-        Self::from_state_tree(tree)
+        Self::from_state_tree(tree, MachineLoading::Whole)
     }
 
     /// The state hash (`srs1…`): the root hash of [`Pvm::to_tree`].

@@ -14,6 +14,7 @@
 use soru_tree::{TreeAccess, TreeError};
 
 use crate::host::HostFn;
+use crate::machine_proof::LazyMachine;
 use crate::pvm::{EvalState, InitState, Meta, PendingReveal, Phase, PvmError};
 
 const META: &[u8] = b"pvm/meta";
@@ -46,7 +47,11 @@ pub(crate) fn write_state<T: TreeAccess>(tree: &mut T, meta: &Meta, phase: &Phas
             let mut bytes = vec![EVAL_TAG];
             bytes.extend(serialized(&header));
             tree.set_value(PHASE, &bytes)?;
-            crate::machine_proof::write_machine(tree, &e.store, &e.machine)?;
+            match &e.lazy {
+                // The machine stayed in the tree: write back what changed.
+                Some(lazy) => lazy.write_back(tree, &e.store, &e.machine)?,
+                None => crate::machine_proof::write_machine(tree, &e.store, &e.machine)?,
+            }
         }
         other => {
             let mut bytes = vec![OTHER_TAG];
@@ -79,9 +84,20 @@ struct EvalHeader {
     in_start: Option<Box<InitState>>,
 }
 
+/// How a running kernel's machine is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MachineLoading {
+    /// Whole, into memory (running).
+    Whole,
+    /// Chunk by chunk as a step needs them, left in the tree (a one-step
+    /// proof: the step opens only the chunks it touches).
+    Lazy,
+}
+
 /// Reads back what [`write_state`] wrote; the returned tree no longer holds
-/// those entries (they are kept in memory until the next write).
-pub(crate) fn read_state<T: TreeAccess>(mut tree: T) -> Result<(T, Meta, Phase), PvmError> {
+/// those entries (they are kept in memory until the next write), except a
+/// lazily loaded machine, which stays in the tree.
+pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) -> Result<(T, Meta, Phase), PvmError> {
     let read = |tree: &mut T, path: &[u8]| -> Result<Vec<u8>, PvmError> {
         tree.read(path, 0, usize::MAX)
             .map_err(|e| malformed(&String::from_utf8_lossy(path), e))
@@ -92,6 +108,24 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T) -> Result<(T, Meta, Phase),
         Some((&OTHER_TAG, rest)) => postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?,
         Some((&EVAL_TAG, rest)) => {
             let header: EvalHeader = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
+            // The start function's return hands the whole store back to
+            // Init, so it runs on a whole machine.
+            if loading == MachineLoading::Lazy && header.in_start.is_none() {
+                let (lazy, store, machine) = LazyMachine::open(&mut tree)?;
+                tree.delete_value(META)?;
+                tree.delete_value(PHASE)?;
+                let phase = Phase::Eval(Box::new(EvalState {
+                    store,
+                    machine,
+                    host_fns: header.host_fns,
+                    memory: header.memory,
+                    pending_ticks: header.pending_ticks,
+                    reveal: header.reveal,
+                    in_start: None,
+                    lazy: Some(lazy),
+                }));
+                return Ok((tree, meta, phase));
+            }
             let (mut store, machine) =
                 crate::machine_proof::read_machine(&mut tree).map_err(|e| malformed("wasm", e))?;
             if let Some(init) = &header.in_start {
@@ -109,6 +143,7 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T) -> Result<(T, Meta, Phase),
                 pending_ticks: header.pending_ticks,
                 reveal: header.reveal,
                 in_start: header.in_start,
+                lazy: None,
             }))
         }
         _ => return Err(malformed("pvm/phase", "unknown phase tag")),

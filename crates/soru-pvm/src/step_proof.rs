@@ -20,9 +20,10 @@
 //! make Eval ticks small; joining them with this path is the next step.
 
 use soru_core::StateHash;
-use soru_tree::{RecordingTree, TreeAccess, VerifierTree};
+use soru_tree::{RecordingTree, Tree, TreeAccess, VerifierTree};
 
 use crate::pvm::{Input, InputRequest, Pvm, PvmError, RevealRequest};
+use crate::state::MachineLoading;
 
 /// Version byte of the step-proof wire format.
 pub const STEP_PROOF_VERSION: u8 = 1;
@@ -114,7 +115,7 @@ impl StepProof {
 /// `input` or run one tick, write the state back. Returns the tree, the
 /// start state's request, and whether the PVM was blocked (nothing ran).
 fn apply_step<T: TreeAccess>(tree: T, input: Option<StepInput>) -> Result<(T, InputRequest, bool), StepProofError> {
-    let mut pvm = Pvm::from_state_tree(tree)?;
+    let mut pvm = Pvm::from_state_tree(tree, MachineLoading::Lazy)?;
     let request = pvm.input_request();
     let pairing = |reason: &str| StepProofError::Pairing {
         request: request.clone(),
@@ -147,15 +148,49 @@ fn apply_step<T: TreeAccess>(tree: T, input: Option<StepInput>) -> Result<(T, In
 /// Proves the next step of `pvm` consuming `input` (which must answer its
 /// [`Pvm::input_request`]). Returns the proof and what it establishes.
 pub fn prove_step(pvm: &Pvm, input: Option<StepInput>) -> Result<(StepProof, StepVerdict), StepProofError> {
-    let recording = RecordingTree::new(pvm.to_tree()?);
-    let start = StateHash(recording.before_hash().0);
-    let (mut recording, request, blocked) = apply_step(recording, input)?;
-    let stop = (!blocked).then(|| StateHash(recording.root_hash().0));
-    let tree_proof = recording.proof();
-    let mut bytes = Vec::with_capacity(1 + tree_proof.len());
-    bytes.push(STEP_PROOF_VERSION);
-    bytes.extend_from_slice(tree_proof.as_bytes());
-    Ok((StepProof(bytes), StepVerdict { start, stop, request }))
+    StepProver::new(pvm)?.prove(input)
+}
+
+/// Proves consecutive steps from one state, keeping the state tree each
+/// step produces, so a proof costs what its step touches rather than the
+/// size of the state (a node proving a range of ticks; the benchmarks).
+#[derive(Debug, Clone)]
+pub struct StepProver {
+    tree: Tree,
+}
+
+impl StepProver {
+    /// Starts from the state of `pvm`.
+    pub fn new(pvm: &Pvm) -> Result<Self, StepProofError> {
+        Ok(StepProver { tree: pvm.to_tree()? })
+    }
+
+    /// The current state's hash.
+    pub fn state_hash(&self) -> StateHash {
+        StateHash(self.tree.root_hash().0)
+    }
+
+    /// The current state as a PVM.
+    pub fn to_pvm(&self) -> Result<Pvm, StepProofError> {
+        Ok(Pvm::from_tree(self.tree.clone())?)
+    }
+
+    /// Proves the next step consuming `input` and moves to the state after
+    /// it (unless the step is blocked on a missing input).
+    pub fn prove(&mut self, input: Option<StepInput>) -> Result<(StepProof, StepVerdict), StepProofError> {
+        let recording = RecordingTree::new(self.tree.clone());
+        let start = StateHash(recording.before_hash().0);
+        let (mut recording, request, blocked) = apply_step(recording, input)?;
+        let stop = (!blocked).then(|| StateHash(recording.root_hash().0));
+        let (tree_proof, after) = recording.finish();
+        if !blocked {
+            self.tree = after;
+        }
+        let mut bytes = Vec::with_capacity(1 + tree_proof.len());
+        bytes.push(STEP_PROOF_VERSION);
+        bytes.extend_from_slice(tree_proof.as_bytes());
+        Ok((StepProof(bytes), StepVerdict { start, stop, request }))
+    }
 }
 
 /// Checks a step proof with the input its input proof establishes and

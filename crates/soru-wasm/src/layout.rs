@@ -379,6 +379,7 @@ fn write_range<T: Clone>(v: &mut Vec<T>, index: u64, per: u64, items: &[T], fill
 pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine), LayoutError> {
     let mut store = Store::default();
     let mut machine = Machine::empty();
+    // Data segments are assembled as vectors, then frozen once.
     let mut datas: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
     let is_size = |c: &Chunk| {
         matches!(
@@ -396,166 +397,210 @@ pub fn load_chunks(chunks: &BTreeMap<Chunk, Vec<u8>>) -> Result<(Store, Machine)
     let sizes = chunks.iter().filter(|(c, _)| is_size(c));
     let contents = chunks.iter().filter(|(c, _)| !is_size(c));
     for (&chunk, bytes) in sizes.chain(contents) {
-        match chunk {
-            Chunk::Registers => {
-                let r: Registers = dec(chunk, bytes)?;
-                machine.pc = r.pc;
-                machine.fp = r.fp;
-                machine.func = r.func;
-                machine.instance = r.instance;
-                machine.pending = r.pending;
-                machine.state = r.state;
-                machine.started = r.started;
-                machine.stack.resize(r.stack_len as usize, 0);
-                machine.frames.resize(
-                    r.frames_len as usize,
-                    Frame {
-                        ret_pc: 0,
-                        fp: 0,
-                        func: 0,
-                        instance: 0,
-                    },
-                );
-            }
-            Chunk::MemorySize { mem } => {
-                let (pages, max): (u32, Option<u32>) = dec(chunk, bytes)?;
-                let m = ensure_memory(&mut store, mem);
-                m.max = max;
-                // A fresh zeroed allocation is lazily backed by the OS.
-                let mut data = vec![0u8; pages as usize * PAGE_SIZE];
-                let keep = m.data.len().min(data.len());
-                data[..keep].copy_from_slice(&m.data[..keep]);
-                m.data = data;
-            }
-            Chunk::Memory { mem, index } => {
-                let m = ensure_memory(&mut store, mem);
-                let from = (index * hooks::MEMORY_CHUNK) as usize;
-                let n = bytes.len().min(m.data.len().saturating_sub(from));
-                if n > 0 {
-                    m.data[from..from + n].copy_from_slice(&bytes[..n]);
-                }
-            }
-            Chunk::Stack { index } => {
-                let slots: Vec<u64> = decode_range(chunk, bytes)?;
-                write_range(&mut machine.stack, index, hooks::STACK_CHUNK, &slots, 0);
-            }
-            Chunk::Frames { index } => {
-                let frames: Vec<Frame> = decode_range(chunk, bytes)?;
-                let fill = Frame {
-                    ret_pc: 0,
-                    fp: 0,
-                    func: 0,
-                    instance: 0,
-                };
-                write_range(&mut machine.frames, index, hooks::FRAME_CHUNK, &frames, fill);
-            }
-            Chunk::Code { instance, index } => {
-                let ops: Vec<Op> = decode_range(chunk, bytes)?;
-                let inst = ensure_instance(&mut store, instance);
-                let module = Arc::make_mut(&mut inst.module);
-                write_range(&mut module.code, index, hooks::CODE_CHUNK, &ops, Op::Unreachable);
-            }
-            Chunk::Func { func } => {
-                let (f, body, ty): (Option<FuncInst>, Option<FuncBody>, Option<FuncType>) = dec(chunk, bytes)?;
-                let Some(f) = f else { continue };
-                if let Some(ty) = ty {
-                    let id = f.type_id() as usize;
-                    ensure(&mut store.types, id + 1, FuncType::default());
-                    store.types[id] = ty;
-                }
-                if let (FuncInst::Wasm { instance, body: b, .. }, Some(body)) = (&f, body) {
-                    let inst = ensure_instance(&mut store, *instance);
-                    let module = Arc::make_mut(&mut inst.module);
-                    let stand_in = FuncBody {
-                        type_index: 0,
-                        start: 0,
-                        num_locals: 0,
-                        max_height: 0,
-                    };
-                    ensure(&mut module.bodies, *b as usize + 1, stand_in);
-                    module.bodies[*b as usize] = body;
-                }
-                ensure(
-                    &mut store.funcs,
-                    func as usize + 1,
-                    FuncInst::Host {
-                        type_id: 0,
-                        host_id: u32::MAX,
-                    },
-                );
-                store.funcs[func as usize] = f;
-            }
-            Chunk::Instance { instance, index } => {
-                let entries: Vec<u32> = decode_range(chunk, bytes)?;
-                let (space, group) = (index >> 40, index & ((1 << 40) - 1));
-                let inst = ensure_instance(&mut store, instance);
-                write_range(space_vec_mut(inst, space), group, 32, &entries, u32::MAX);
-            }
-            Chunk::Globals { index } => {
-                let globals: Vec<GlobalInst> = decode_range(chunk, bytes)?;
-                let fill = GlobalInst {
-                    ty: GlobalType {
-                        ty: ValType::I32,
-                        mutable: false,
-                    },
-                    value: 0,
-                };
-                write_range(&mut store.globals, index, hooks::GLOBAL_CHUNK, &globals, fill);
-            }
-            Chunk::TableSize { table } => {
-                let (len, ty): (u64, Option<TableType>) = dec(chunk, bytes)?;
-                let t = ensure_table(&mut store, table);
-                if let Some(ty) = ty {
-                    t.ty = ty;
-                }
-                t.elems.resize(len as usize, 0);
-            }
-            Chunk::Table { table, index } => {
-                let elems: Vec<u64> = decode_range(chunk, bytes)?;
-                let t = ensure_table(&mut store, table);
-                write_range(&mut t.elems, index, hooks::TABLE_CHUNK, &elems, 0);
-            }
-            Chunk::Elem { elem, index } => {
-                ensure(&mut store.elems, elem as usize + 1, None);
-                if index == u64::MAX {
-                    let len: Option<u64> = dec(chunk, bytes)?;
-                    store.elems[elem as usize] = len.map(|n| vec![0; n as usize]);
-                } else {
-                    let items: Vec<u64> = decode_range(chunk, bytes)?;
-                    let seg = store.elems[elem as usize].get_or_insert_with(Vec::new);
-                    write_range(seg, index, hooks::TABLE_CHUNK, &items, 0);
-                }
-            }
-            Chunk::Data { data, index } => {
-                if index == u64::MAX {
-                    let len: Option<u64> = dec(chunk, bytes)?;
-                    match len {
-                        Some(n) => {
-                            datas.entry(data).or_default().resize(n as usize, 0);
-                        }
-                        None => {
-                            ensure(&mut store.datas, data as usize + 1, None);
-                        }
-                    }
-                } else {
-                    let part: &[u8] = bytes;
-                    write_range(datas.entry(data).or_default(), index, hooks::DATA_CHUNK, part, 0);
-                }
-            }
-            Chunk::Type { id } => {
-                let ty: Option<FuncType> = dec(chunk, bytes)?;
-                if let Some(ty) = ty {
-                    ensure(&mut store.types, id as usize + 1, FuncType::default());
-                    store.types[id as usize] = ty;
-                }
-            }
+        apply(&mut store, &mut machine, &mut datas, chunk, bytes)?;
+    }
+    freeze_datas(&mut store, datas);
+    Ok((store, machine))
+}
+
+/// Adds one chunk to a partial state that lacks it (a lazily loaded
+/// machine: the chunk is read when the tick first needs it). A size chunk
+/// must come before the contents it sizes.
+pub fn apply_chunk(store: &mut Store, machine: &mut Machine, chunk: Chunk, bytes: &[u8]) -> Result<(), LayoutError> {
+    let mut datas = BTreeMap::new();
+    if let Chunk::Data { data, .. } = chunk {
+        if let Some(Some(existing)) = store.datas.get(data as usize) {
+            datas.insert(data, existing.to_vec());
         }
     }
+    apply(store, machine, &mut datas, chunk, bytes)?;
+    freeze_datas(store, datas);
+    Ok(())
+}
+
+fn freeze_datas(store: &mut Store, datas: BTreeMap<u32, Vec<u8>>) {
     for (data, bytes) in datas {
         ensure(&mut store.datas, data as usize + 1, None);
         store.datas[data as usize] = Some(Arc::from(bytes));
     }
-    Ok((store, machine))
+}
+
+fn apply(
+    store: &mut Store,
+    machine: &mut Machine,
+    datas: &mut BTreeMap<u32, Vec<u8>>,
+    chunk: Chunk,
+    bytes: &[u8],
+) -> Result<(), LayoutError> {
+    match chunk {
+        Chunk::Registers => {
+            let r: Registers = dec(chunk, bytes)?;
+            machine.pc = r.pc;
+            machine.fp = r.fp;
+            machine.func = r.func;
+            machine.instance = r.instance;
+            machine.pending = r.pending;
+            machine.state = r.state;
+            machine.started = r.started;
+            machine.stack.resize(r.stack_len as usize, 0);
+            machine.frames.resize(
+                r.frames_len as usize,
+                Frame {
+                    ret_pc: 0,
+                    fp: 0,
+                    func: 0,
+                    instance: 0,
+                },
+            );
+        }
+        Chunk::MemorySize { mem } => {
+            let (pages, max): (u32, Option<u32>) = dec(chunk, bytes)?;
+            let m = ensure_memory(store, mem);
+            m.max = max;
+            // A fresh zeroed allocation is lazily backed by the OS.
+            let mut data = vec![0u8; pages as usize * PAGE_SIZE];
+            let keep = m.data.len().min(data.len());
+            data[..keep].copy_from_slice(&m.data[..keep]);
+            m.data = data;
+        }
+        Chunk::Memory { mem, index } => {
+            let m = ensure_memory(store, mem);
+            let from = (index * hooks::MEMORY_CHUNK) as usize;
+            let n = bytes.len().min(m.data.len().saturating_sub(from));
+            if n > 0 {
+                m.data[from..from + n].copy_from_slice(&bytes[..n]);
+            }
+        }
+        Chunk::Stack { index } => {
+            // Slots past the current height are not the machine's (a chunk
+            // read after the stack shrank).
+            let slots: Vec<u64> = decode_range(chunk, bytes)?;
+            let keep = slots.len().min(
+                machine
+                    .stack
+                    .len()
+                    .saturating_sub((index * hooks::STACK_CHUNK) as usize),
+            );
+            write_range(&mut machine.stack, index, hooks::STACK_CHUNK, &slots[..keep], 0);
+        }
+        Chunk::Frames { index } => {
+            let frames: Vec<Frame> = decode_range(chunk, bytes)?;
+            let keep = frames.len().min(
+                machine
+                    .frames
+                    .len()
+                    .saturating_sub((index * hooks::FRAME_CHUNK) as usize),
+            );
+            let fill = Frame {
+                ret_pc: 0,
+                fp: 0,
+                func: 0,
+                instance: 0,
+            };
+            write_range(&mut machine.frames, index, hooks::FRAME_CHUNK, &frames[..keep], fill);
+        }
+        Chunk::Code { instance, index } => {
+            let ops: Vec<Op> = decode_range(chunk, bytes)?;
+            let inst = ensure_instance(store, instance);
+            let module = Arc::make_mut(&mut inst.module);
+            write_range(&mut module.code, index, hooks::CODE_CHUNK, &ops, Op::Unreachable);
+        }
+        Chunk::Func { func } => {
+            let (f, body, ty): (Option<FuncInst>, Option<FuncBody>, Option<FuncType>) = dec(chunk, bytes)?;
+            let Some(f) = f else { return Ok(()) };
+            if let Some(ty) = ty {
+                let id = f.type_id() as usize;
+                ensure(&mut store.types, id + 1, FuncType::default());
+                store.types[id] = ty;
+            }
+            if let (FuncInst::Wasm { instance, body: b, .. }, Some(body)) = (&f, body) {
+                let inst = ensure_instance(store, *instance);
+                let module = Arc::make_mut(&mut inst.module);
+                let stand_in = FuncBody {
+                    type_index: 0,
+                    start: 0,
+                    num_locals: 0,
+                    max_height: 0,
+                };
+                ensure(&mut module.bodies, *b as usize + 1, stand_in);
+                module.bodies[*b as usize] = body;
+            }
+            ensure(
+                &mut store.funcs,
+                func as usize + 1,
+                FuncInst::Host {
+                    type_id: 0,
+                    host_id: u32::MAX,
+                },
+            );
+            store.funcs[func as usize] = f;
+        }
+        Chunk::Instance { instance, index } => {
+            let entries: Vec<u32> = decode_range(chunk, bytes)?;
+            let (space, group) = (index >> 40, index & ((1 << 40) - 1));
+            let inst = ensure_instance(store, instance);
+            write_range(space_vec_mut(inst, space), group, 32, &entries, u32::MAX);
+        }
+        Chunk::Globals { index } => {
+            let globals: Vec<GlobalInst> = decode_range(chunk, bytes)?;
+            let fill = GlobalInst {
+                ty: GlobalType {
+                    ty: ValType::I32,
+                    mutable: false,
+                },
+                value: 0,
+            };
+            write_range(&mut store.globals, index, hooks::GLOBAL_CHUNK, &globals, fill);
+        }
+        Chunk::TableSize { table } => {
+            let (len, ty): (u64, Option<TableType>) = dec(chunk, bytes)?;
+            let t = ensure_table(store, table);
+            if let Some(ty) = ty {
+                t.ty = ty;
+            }
+            t.elems.resize(len as usize, 0);
+        }
+        Chunk::Table { table, index } => {
+            let elems: Vec<u64> = decode_range(chunk, bytes)?;
+            let t = ensure_table(store, table);
+            write_range(&mut t.elems, index, hooks::TABLE_CHUNK, &elems, 0);
+        }
+        Chunk::Elem { elem, index } => {
+            ensure(&mut store.elems, elem as usize + 1, None);
+            if index == u64::MAX {
+                let len: Option<u64> = dec(chunk, bytes)?;
+                store.elems[elem as usize] = len.map(|n| vec![0; n as usize]);
+            } else {
+                let items: Vec<u64> = decode_range(chunk, bytes)?;
+                let seg = store.elems[elem as usize].get_or_insert_with(Vec::new);
+                write_range(seg, index, hooks::TABLE_CHUNK, &items, 0);
+            }
+        }
+        Chunk::Data { data, index } => {
+            if index == u64::MAX {
+                let len: Option<u64> = dec(chunk, bytes)?;
+                match len {
+                    Some(n) => {
+                        datas.entry(data).or_default().resize(n as usize, 0);
+                    }
+                    None => {
+                        ensure(&mut store.datas, data as usize + 1, None);
+                    }
+                }
+            } else {
+                let part: &[u8] = bytes;
+                write_range(datas.entry(data).or_default(), index, hooks::DATA_CHUNK, part, 0);
+            }
+        }
+        Chunk::Type { id } => {
+            let ty: Option<FuncType> = dec(chunk, bytes)?;
+            if let Some(ty) = ty {
+                ensure(&mut store.types, id as usize + 1, FuncType::default());
+                store.types[id as usize] = ty;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every chunk of a state (memory chunks only where they are not all zero,
