@@ -22,6 +22,7 @@
 use soru_core::StateHash;
 use soru_tree::{RecordingTree, Tree, TreeAccess, VerifierTree};
 
+use crate::inspect::InternalState;
 use crate::pvm::{Input, InputRequest, Pvm, PvmError, RevealRequest};
 use crate::state::MachineLoading;
 
@@ -168,6 +169,36 @@ impl StepProver {
     /// The current state's hash.
     pub fn state_hash(&self) -> StateHash {
         StateHash(self.tree.root_hash().0)
+    }
+
+    /// The current state with its machine left in the tree (cheap to open).
+    fn view(&self) -> Result<Pvm, StepProofError> {
+        Ok(Pvm::from_state_tree(self.tree.clone(), MachineLoading::Lazy)?)
+    }
+
+    /// What the current state asks for.
+    pub fn input_request(&self) -> Result<InputRequest, StepProofError> {
+        Ok(self.view()?.input_request())
+    }
+
+    /// Where the current state is: its phase, the ticks left in its cycle
+    /// and the host-call ticks pending.
+    pub fn position(&self) -> Result<(InternalState, u128, u128), StepProofError> {
+        let view = self.view()?;
+        Ok((
+            view.internal_state(),
+            view.ticks_left_in_cycle(),
+            view.pending_host_ticks(),
+        ))
+    }
+
+    /// Moves up to `ticks` ticks ahead without proving them (runs the PVM
+    /// on the whole state; stops early where an input is needed).
+    pub fn skip(&mut self, ticks: u128) -> Result<(), StepProofError> {
+        let mut pvm = self.to_pvm()?;
+        pvm.run(ticks)?;
+        self.tree = pvm.to_tree()?;
+        Ok(())
     }
 
     /// The current state as a PVM.

@@ -112,6 +112,13 @@ enum BenchScenario {
         #[arg(long)]
         quick: bool,
     },
+    /// One-step proofs: sizes and verification times per class of ticks,
+    /// on the example kernels and adversarial states.
+    Proofs {
+        /// Fewer ticks per class (a smoke run).
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 fn main() -> Result<ExitCode> {
@@ -131,6 +138,11 @@ fn main() -> Result<ExitCode> {
             }
             BenchScenario::Tree { quick } => {
                 for line in soru_tree::bench::run(quick)? {
+                    println!("{line}");
+                }
+            }
+            BenchScenario::Proofs { quick } => {
+                for line in soru::bench::proofs::run(quick)? {
                     println!("{line}");
                 }
             }

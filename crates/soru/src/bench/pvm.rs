@@ -20,7 +20,7 @@ const COMPUTE: &[u8] = include_bytes!("../../../../kernels/wasm/compute.wasm");
 const TX: &[u8] = include_bytes!("../../../../kernels/wasm/tx.wasm");
 
 /// External message payloads (without the `01` tag) for one level.
-fn compute_messages() -> Vec<Vec<u8>> {
+pub(crate) fn compute_messages() -> Vec<Vec<u8>> {
     (0..4u32)
         .map(|i| {
             let mut m = b"C".to_vec();
@@ -30,7 +30,7 @@ fn compute_messages() -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn tx_messages() -> Vec<Vec<u8>> {
+pub(crate) fn tx_messages() -> Vec<Vec<u8>> {
     let alice = SigningKey::from_bytes(&[7; 32]);
     let bob = SigningKey::from_bytes(&[9; 32]);
     (0..100u64)
