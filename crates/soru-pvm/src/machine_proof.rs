@@ -401,6 +401,24 @@ pub fn read_machine(tree: &mut impl TreeAccess) -> Result<(Store, Machine), Mach
         }
     }
     let (mut store, machine) = load_chunks(&chunks)?;
+    // A dropped segment has no value in the tree; the instances' index
+    // spaces still name it, so the store keeps its (empty) slot.
+    let slots = |spaces: fn(&soru_wasm::store::Instance) -> &Vec<u32>| {
+        store
+            .instances
+            .iter()
+            .flat_map(|i| spaces(i).iter())
+            .map(|&a| a as usize + 1)
+            .max()
+            .unwrap_or(0)
+    };
+    let (elems, datas) = (slots(|i| &i.elems), slots(|i| &i.datas));
+    if store.elems.len() < elems {
+        store.elems.resize(elems, None);
+    }
+    if store.datas.len() < datas {
+        store.datas.resize(datas, None);
+    }
     // Memories are read whole rather than chunk by chunk.
     for mem in memories {
         let path = root(format!("memory/{mem}"));

@@ -402,6 +402,8 @@ impl<T: TreeAccess> Pvm<T> {
             Phase::Collect => Status::Collect,
             Phase::Padding => Status::Padding,
             Phase::Snapshot | Phase::Decode { .. } | Phase::Link { .. } | Phase::Init(_) => Status::Loading,
+            // The start function runs as part of loading the kernel.
+            Phase::Eval(e) if e.in_start.is_some() => Status::Loading,
             Phase::Eval(e) => match &e.reveal {
                 Some(r) => Status::WaitingForReveal(r.request.clone()),
                 None => Status::Evaluating,

@@ -1,0 +1,194 @@
+//! Fuzzing one-step proofs: float-free wasm-smith modules exporting
+//! `kernel_run` and `memory` and importing host functions are installed as
+//! kernels and run through a level of inputs; at random steps (loading,
+//! kernel code, host calls, inputs, padding, reboots, stuck states) the
+//! step is proved, the proof verified, and its stop hash compared with the
+//! PVM's own state after that step. Every proof outside kernel loading must
+//! fit the `refute` cap.
+//!
+//! `SORU_FUZZ_KERNELS` sets the number of kernels (default 2 500, eight
+//! picked steps each, over 10⁴ proved); longer runs are opt-in.
+
+mod common;
+
+use soru_pvm::step_proof::{verify_step, StepInput, StepProver};
+use soru_pvm::{empty_preimage_hash, InputRequest, Pvm, RevealRequest, Status};
+
+/// Largest `refute` operation the L1 accepts.
+const REFUTE_CAP: usize = 32_768;
+
+/// Ticks per cycle: small, so random steps cross cycle boundaries.
+const TPS: u128 = 3_000;
+
+fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+        })
+        .collect()
+}
+
+/// A random kernel: any float-free module with the kernel exports, free to
+/// call the host functions below with random arguments.
+fn kernel(seed: u64) -> Option<Vec<u8>> {
+    let imports = wat::parse_str(
+        r#"(module
+          (import "smart_rollup_core" "read_input" (func (param i32 i32 i32) (result i32)))
+          (import "smart_rollup_core" "write_output" (func (param i32 i32) (result i32)))
+          (import "smart_rollup_core" "write_debug" (func (param i32 i32)))
+          (import "smart_rollup_core" "store_has" (func (param i32 i32) (result i32)))
+          (import "smart_rollup_core" "store_read" (func (param i32 i32 i32 i32 i32) (result i32)))
+          (import "smart_rollup_core" "store_write" (func (param i32 i32 i32 i32 i32) (result i32)))
+          (import "smart_rollup_core" "store_list_size" (func (param i32 i32) (result i64)))
+          (import "smart_rollup_core" "store_delete" (func (param i32 i32) (result i32)))
+          (import "smart_rollup_core" "reveal_metadata" (func (param i32 i32) (result i32)))
+          (import "smart_rollup_core" "reveal_preimage" (func (param i32 i32 i32 i32) (result i32))))"#,
+    )
+    .expect("valid wat");
+    let exports =
+        wat::parse_str(r#"(module (func (export "kernel_run")) (memory (export "memory") 1 16))"#).expect("valid wat");
+    let config = wasm_smith::Config {
+        available_imports: Some(imports),
+        exports: Some(exports),
+        allow_floats: false,
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        saturating_float_to_int_enabled: false,
+        threads_enabled: false,
+        tail_call_enabled: false,
+        gc_enabled: false,
+        exceptions_enabled: false,
+        memory64_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        max_memories: 1,
+        max_memory32_bytes: 16 * 65_536,
+        memory_max_size_required: true,
+        table_max_size_required: true,
+        max_table_elements: 1_000,
+        max_imports: 10,
+        max_funcs: 12,
+        max_instructions: 150,
+        ..wasm_smith::Config::default()
+    };
+    let data = random_bytes(seed, 8 * 1024);
+    let mut u = arbitrary::Unstructured::new(&data);
+    wasm_smith::Module::new(config, &mut u).ok().map(|m| m.to_bytes())
+}
+
+/// The input answering `request`, if this scenario has one.
+fn answer(request: &InputRequest, inputs: &mut impl Iterator<Item = soru_pvm::Input>) -> Option<Option<StepInput>> {
+    match request {
+        InputRequest::NoInputRequired => Some(None),
+        InputRequest::Initial | InputRequest::FirstAfter { .. } => inputs.next().map(|i| Some(StepInput::Message(i))),
+        InputRequest::Reveal(RevealRequest::Metadata) => Some(Some(StepInput::Reveal(vec![3; 24]))),
+        InputRequest::Reveal(RevealRequest::RawData(h)) if *h == empty_preimage_hash() => {
+            Some(Some(StepInput::Reveal(Vec::new())))
+        }
+        InputRequest::Reveal(RevealRequest::RawData(_)) => None,
+    }
+}
+
+/// Applies `input` (or one tick) to the PVM itself.
+fn apply(pvm: &mut Pvm, input: Option<StepInput>) {
+    match input {
+        None => pvm.step().expect("steps"),
+        Some(StepInput::Message(m)) => pvm.set_input(m).expect("accepted"),
+        Some(StepInput::Reveal(d)) => pvm.reveal(&d).expect("revealed"),
+    }
+}
+
+#[test]
+fn random_kernels_random_steps_prove_the_true_next_state() {
+    let kernels: u64 = std::env::var("SORU_FUZZ_KERNELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_500);
+    let (mut cases, mut largest, mut skipped) = (0u64, 0usize, 0u64);
+    let (mut loading_largest, mut loading_over_cap) = (0usize, 0u64);
+    let mut seed = 0u64;
+    let mut made = 0;
+    while made < kernels {
+        seed += 1;
+        let Some(bytes) = kernel(seed) else {
+            skipped += 1;
+            continue;
+        };
+        made += 1;
+        let mut pvm = Pvm::install_boot_sector(&common::config(TPS), &bytes).expect("genesis");
+        let payloads: [&[u8]; 2] = [b"\x01fuzz", &[0x5a; 4000]];
+        let mut inputs = soru_pvm::inbox::external_level_inputs(1, common::info(), &payloads)
+            .into_iter()
+            .chain(soru_pvm::inbox::external_level_inputs(2, common::info(), &payloads));
+        // Eight random steps among the first few thousand.
+        let mut picks: Vec<u64> = random_bytes(seed ^ 0xabcd, 8)
+            .iter()
+            .map(|&b| u64::from(b) * 37 % 9_000)
+            .collect();
+        picks.sort_unstable();
+        let mut step = 0u64;
+        for pick in picks {
+            // Walk to the picked step (padding jumps count as one step).
+            let mut blocked = false;
+            while step < pick {
+                let Some(input) = answer(&pvm.input_request(), &mut inputs) else {
+                    blocked = true;
+                    break;
+                };
+                match input {
+                    None => {
+                        pvm.run(1).expect("runs");
+                    }
+                    some => apply(&mut pvm, some),
+                }
+                step += 1;
+            }
+            if blocked {
+                break;
+            }
+            let Some(input) = answer(&pvm.input_request(), &mut inputs) else {
+                break;
+            };
+            let (proof, verdict) = StepProver::new(&pvm)
+                .expect("state")
+                .prove(input.clone())
+                .unwrap_or_else(|e| panic!("kernel {seed} step {step}: {e}"));
+            // Loading ticks still carry the decoder or module whole (their
+            // slicing is pending): measured, not yet held to the cap.
+            if pvm.status() == Status::Loading {
+                loading_largest = loading_largest.max(proof.len());
+                loading_over_cap += u64::from(proof.len() > REFUTE_CAP);
+            } else {
+                assert!(
+                    proof.len() <= REFUTE_CAP,
+                    "kernel {seed} step {step}: {} bytes in {:?}",
+                    proof.len(),
+                    pvm.internal_state()
+                );
+                largest = largest.max(proof.len());
+            }
+            let verified = verify_step(proof.as_bytes(), input.clone())
+                .unwrap_or_else(|e| panic!("kernel {seed} step {step}: does not verify: {e}"));
+            assert_eq!(verified, verdict, "kernel {seed} step {step}");
+            apply(&mut pvm, input);
+            step += 1;
+            assert_eq!(
+                verdict.stop,
+                Some(pvm.state_hash().expect("hash")),
+                "kernel {seed} step {step}: the proof's stop is not the PVM's next state"
+            );
+            cases += 1;
+        }
+    }
+    println!(
+        "fuzz: {made} kernels ({skipped} seeds gave none), {cases} steps proved, largest proof {largest} bytes \
+         (loading: largest {loading_largest}, {loading_over_cap} over the cap)"
+    );
+    // Walks end early where a kernel asks for a preimage nobody has.
+    assert!(cases >= kernels * 4, "too few cases: {cases}");
+}
