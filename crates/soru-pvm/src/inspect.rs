@@ -108,6 +108,7 @@ fn running_store(pvm: &Pvm) -> Option<&EvalState> {
     }
 }
 
+#[cfg(feature = "prover")]
 impl Pvm {
     /// The phase, finer than [`Pvm::status`].
     pub fn internal_state(&self) -> InternalState {

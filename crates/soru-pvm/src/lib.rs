@@ -7,6 +7,13 @@
 //!
 //! It does not know the L1 (inbox proofs, games: `soru-protocol`) and does
 //! not fetch reveal data (the caller answers [`InputRequest::Reveal`]).
+//!
+//! Feature `prover` (default): the owned backend (install, run, hash,
+//! inspect) and proof production. Without it the crate is the verifier
+//! alone ([`step_proof::verify_step`], [`output_proof::verify_output`]).
+
+// The verifier build leaves out callers of helpers the prover shares.
+#![cfg_attr(not(feature = "prover"), allow(unused_imports, dead_code))]
 
 pub mod durable;
 pub mod host;

@@ -22,12 +22,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use soru_tree::{NodeHash, Proof, RecordingTree, Tree, TreeAccess, TreeError, VerifierTree};
+use soru_tree::{NodeHash, Proof, TreeAccess, TreeError, VerifierTree};
+#[cfg(feature = "prover")]
+use soru_tree::{RecordingTree, Tree};
 use soru_wasm::exec::{Machine, Outcome};
 use soru_wasm::hooks::{self, Chunk};
-use soru_wasm::layout::{
-    all_chunks, apply_chunk, encode_chunk, load_chunks, ChunkRecorder, LayoutError, PresenceCheck,
-};
+#[cfg(feature = "prover")]
+use soru_wasm::layout::ChunkRecorder;
+use soru_wasm::layout::{all_chunks, apply_chunk, encode_chunk, load_chunks, LayoutError, PresenceCheck};
 use soru_wasm::store::PAGE_SIZE;
 use soru_wasm::Store;
 
@@ -263,6 +265,7 @@ impl MachineProof {
     }
 }
 
+#[cfg(feature = "prover")]
 /// Proves the next tick of `machine` on `store`, whose tree is `tree` (as
 /// written by [`write_machine`]). Returns the proof and the after-state hash.
 pub fn prove_tick(tree: Tree, store: &Store, machine: &Machine) -> Result<(MachineProof, NodeHash), TreeError> {

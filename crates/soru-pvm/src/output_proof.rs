@@ -16,7 +16,9 @@
 //! ```
 
 use soru_core::StateHash;
-use soru_tree::{Proof, RecordingTree, TreeAccess, TreeError, VerifierTree};
+#[cfg(feature = "prover")]
+use soru_tree::RecordingTree;
+use soru_tree::{Proof, TreeAccess, TreeError, VerifierTree};
 
 use crate::hostcall::MAX_MESSAGE;
 use crate::pvm::{outbox_message_path, Pvm, PvmError};
@@ -102,6 +104,7 @@ impl OutputProof {
     }
 }
 
+#[cfg(feature = "prover")]
 /// The proof that `pvm`'s state holds the outbox message at
 /// (`outbox_level`, `message_index`), with that message.
 pub fn prove_output(

@@ -326,6 +326,7 @@ fn key_path(key: &str) -> Vec<u8> {
     tree_path(key.as_bytes())
 }
 
+#[cfg(feature = "prover")]
 impl Pvm<Tree> {
     /// The state right after origination: `boot_sector` installed as
     /// `/kernel/boot.wasm`, version `2.0.0-r6`, reboot flag set, waiting for
@@ -1120,6 +1121,7 @@ impl<T: TreeAccess> Pvm<T> {
     }
 }
 
+#[cfg(feature = "prover")]
 impl Pvm<Tree> {
     /// The unread inputs, read on an O(1) copy of the tree (reads may load
     /// nodes lazily, which needs `&mut`).

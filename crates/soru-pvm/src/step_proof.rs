@@ -20,7 +20,9 @@
 //! make Eval ticks small; joining them with this path is the next step.
 
 use soru_core::StateHash;
-use soru_tree::{RecordingTree, Tree, TreeAccess, VerifierTree};
+#[cfg(feature = "prover")]
+use soru_tree::{RecordingTree, Tree};
+use soru_tree::{TreeAccess, VerifierTree};
 
 use crate::inspect::InternalState;
 use crate::pvm::{Input, InputRequest, Pvm, PvmError, RevealRequest};
@@ -146,12 +148,14 @@ fn apply_step<T: TreeAccess>(tree: T, input: Option<StepInput>) -> Result<(T, In
     Ok((pvm.into_state_tree()?, request, blocked))
 }
 
+#[cfg(feature = "prover")]
 /// Proves the next step of `pvm` consuming `input` (which must answer its
 /// [`Pvm::input_request`]). Returns the proof and what it establishes.
 pub fn prove_step(pvm: &Pvm, input: Option<StepInput>) -> Result<(StepProof, StepVerdict), StepProofError> {
     StepProver::new(pvm)?.prove(input)
 }
 
+#[cfg(feature = "prover")]
 /// Proves consecutive steps from one state, keeping the state tree each
 /// step produces, so a proof costs what its step touches rather than the
 /// size of the state (a node proving a range of ticks; the benchmarks).
@@ -160,6 +164,7 @@ pub struct StepProver {
     tree: Tree,
 }
 
+#[cfg(feature = "prover")]
 impl StepProver {
     /// Starts from the state of `pvm`.
     pub fn new(pvm: &Pvm) -> Result<Self, StepProofError> {

@@ -104,6 +104,7 @@ pub enum ProofError {
 }
 
 /// Why the node store failed.
+#[cfg(feature = "store")]
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The underlying database failed. Boxed: `redb::Error` is large and
@@ -121,6 +122,7 @@ pub enum StoreError {
     GcInProgress,
 }
 
+#[cfg(feature = "store")]
 macro_rules! store_error_from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
@@ -130,6 +132,7 @@ macro_rules! store_error_from_redb {
         }
     )*};
 }
+#[cfg(feature = "store")]
 store_error_from_redb!(
     redb::Error,
     redb::DatabaseError,

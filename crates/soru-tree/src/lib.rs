@@ -16,22 +16,30 @@
 //! hashes differ from Octez's (DESIGN.md §3). Design notes and measured
 //! numbers are in `docs/ARCHITECTURE.md` (section soru-tree).
 
+#[cfg(all(feature = "prover", feature = "store"))]
 pub mod bench;
 mod data;
 pub mod error;
 mod node;
 pub mod path;
 pub mod proof;
+#[cfg(feature = "store")]
 pub mod store;
 mod tree;
 mod trie;
 
-pub use error::{DurableKeyError, ProofError, StoreError, TreeError};
+#[cfg(feature = "store")]
+pub use error::StoreError;
+pub use error::{DurableKeyError, ProofError, TreeError};
 pub use node::{NodeHash, CHUNK_SIZE, MAX_VALUE_SIZE};
 pub use path::{validate_durable_key, MAX_DURABLE_KEY_LEN, MAX_PATH_SEGMENTS, MAX_SEGMENT_LEN};
-pub use proof::{Proof, RecordingTree, VerifierTree, PROOF_VERSION};
+#[cfg(feature = "prover")]
+pub use proof::RecordingTree;
+pub use proof::{Proof, VerifierTree, PROOF_VERSION};
+#[cfg(feature = "store")]
 pub use store::{GcStats, NodeStore, WriteStats};
 pub use tree::{Presence, Tree, TreeAccess};
 
 /// The `redb` the store is built on, for callers' own tables in the shared database.
+#[cfg(feature = "store")]
 pub use redb;

@@ -87,6 +87,7 @@ pub(crate) enum AnyRef {
 }
 
 impl AnyRef {
+    #[cfg(feature = "store")]
     pub(crate) fn hash(&self) -> NodeHash {
         match self {
             AnyRef::Dir(r) => r.hash(),
@@ -116,6 +117,7 @@ impl AnyRef {
     }
 
     /// The preimage, if the node is in memory.
+    #[cfg(feature = "store")]
     pub(crate) fn preimage(&self) -> Option<Vec<u8>> {
         match self {
             AnyRef::Dir(r) => r.preimage(),
@@ -238,6 +240,7 @@ impl<N: Node> Ref<N> {
     }
 
     /// The node's preimage (the bytes the store keeps), if it is in memory.
+    #[cfg(feature = "store")]
     pub(crate) fn preimage(&self) -> Option<Vec<u8>> {
         let node = self.loaded()?;
         let mut out = Vec::with_capacity(96);
@@ -680,6 +683,7 @@ impl Node for DataNode {
 /// The hashes of the children a preimage names (any kind), for the store's
 /// garbage collector. Reads the fixed layouts directly (no node is built),
 /// checking lengths so a malformed preimage is an error.
+#[cfg(feature = "store")]
 pub(crate) fn preimage_children(bytes: &[u8]) -> Result<Vec<NodeHash>, &'static str> {
     let hash_at = |at: usize| -> Option<NodeHash> {
         let h: [u8; 32] = bytes.get(at..at + 32)?.try_into().ok()?;

@@ -26,16 +26,14 @@
 //! varint    = unsigned LEB128, minimal, ≤ u64
 //! ```
 
-use std::cell::RefCell;
-use std::collections::HashSet;
 use std::fmt;
 
 use crate::error::ProofError;
 use crate::node::{
-    check_chunk, check_name, data_height, key_bit, trie_key, Access, DataNode, DirNode, Node, NodeHash, Ref, TrieNode,
-    TrieRef, ValueRoot, CHUNK_SIZE, MAX_VALUE_SIZE,
+    check_chunk, check_name, data_height, key_bit, trie_key, DataNode, DirNode, NodeHash, Ref, TrieNode, TrieRef,
+    ValueRoot, CHUNK_SIZE, MAX_VALUE_SIZE,
 };
-use crate::tree::{tree_access_via_cursor, Cursor, Tree};
+use crate::tree::{tree_access_via_cursor, Tree};
 
 /// The proof format version this code writes and reads.
 pub const PROOF_VERSION: u8 = 1;
@@ -89,155 +87,169 @@ impl fmt::Debug for Proof {
     }
 }
 
-/// A view of a tree that records the nodes its operations open, to produce a
-/// [`Proof`] of them. Operations behave exactly as on the plain [`Tree`].
-pub struct RecordingTree {
-    tree: Tree,
-    before: Ref<DirNode>,
-    opened: RefCell<HashSet<usize>>,
-}
+#[cfg(feature = "prover")]
+pub use recording::RecordingTree;
 
-impl RecordingTree {
-    /// Starts recording on `tree` (an O(1) snapshot is kept as the before-state).
-    pub fn new(tree: Tree) -> Self {
-        let before = tree.root.clone();
-        RecordingTree {
-            tree,
-            before,
-            opened: RefCell::new(HashSet::new()),
-        }
+/// The recording backend and the proof encoder (the prover's side).
+#[cfg(feature = "prover")]
+mod recording {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::node::{Access, Node};
+    use crate::tree::Cursor;
+
+    /// A view of a tree that records the nodes its operations open, to produce a
+    /// [`Proof`] of them. Operations behave exactly as on the plain [`Tree`].
+    pub struct RecordingTree {
+        tree: Tree,
+        before: Ref<DirNode>,
+        opened: RefCell<HashSet<usize>>,
     }
 
-    /// Root hash of the state recording started from.
-    pub fn before_hash(&self) -> NodeHash {
-        self.before.hash()
-    }
-
-    /// The proof of every operation run so far.
-    pub fn proof(&self) -> Proof {
-        Proof(encode(&self.opened.borrow(), &self.before))
-    }
-
-    /// The proof, and the tree after the operations.
-    pub fn finish(self) -> (Proof, Tree) {
-        (self.proof(), self.tree)
-    }
-
-    fn cursor(&mut self) -> Cursor<'_> {
-        Cursor {
-            root: &mut self.tree.root,
-            acc: Access {
-                source: self.tree.source.as_deref(),
-                opened: Some(&self.opened),
-            },
-        }
-    }
-}
-
-impl fmt::Debug for RecordingTree {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecordingTree")
-            .field("before", &self.before_hash())
-            .field("opened_nodes", &self.opened.borrow().len())
-            .finish()
-    }
-}
-
-tree_access_via_cursor!(RecordingTree, |rec| rec.cursor());
-
-fn write_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// One item still to write, in wire order.
-enum Emit<'a> {
-    Dir(&'a Ref<DirNode>),
-    Data(Option<&'a Ref<DataNode>>, u32),
-    Trie(&'a TrieRef),
-}
-
-/// Writes the partial tree: opened nodes in full, the rest by hash. Iterative,
-/// so the depth of the tree does not matter.
-fn encode(opened: &HashSet<usize>, root: &Ref<DirNode>) -> Vec<u8> {
-    fn open<'r, N: Node>(opened: &HashSet<usize>, r: &'r Ref<N>) -> Option<&'r N> {
-        if opened.contains(&r.id()) {
-            r.loaded()
-        } else {
-            None
-        }
-    }
-    let mut out = vec![PROOF_VERSION];
-    let mut todo = vec![Emit::Dir(root)];
-    while let Some(item) = todo.pop() {
-        match item {
-            Emit::Dir(r) => {
-                let Some(node) = open(opened, r) else {
-                    out.push(wire::BLINDED);
-                    out.extend_from_slice(&r.hash().0);
-                    continue;
-                };
-                let mut flags = wire::DIR_OPEN;
-                if node.value.is_some() {
-                    flags |= wire::DIR_HAS_VALUE;
-                }
-                if node.children.is_some() {
-                    flags |= wire::DIR_HAS_CHILDREN;
-                }
-                out.push(flags);
-                // Pushed in reverse: the value's data comes out before the trie.
-                if let Some(children) = &node.children {
-                    todo.push(Emit::Trie(children));
-                }
-                if let Some(value) = &node.value {
-                    write_varint(&mut out, value.size);
-                    todo.push(Emit::Data(value.data.as_ref(), data_height(value.size)));
-                }
+    impl RecordingTree {
+        /// Starts recording on `tree` (an O(1) snapshot is kept as the before-state).
+        pub fn new(tree: Tree) -> Self {
+            let before = tree.root.clone();
+            RecordingTree {
+                tree,
+                before,
+                opened: RefCell::new(HashSet::new()),
             }
-            Emit::Data(None, _) => out.push(wire::DATA_ABSENT),
-            Emit::Data(Some(r), height) => match open(opened, r) {
-                None => {
-                    out.push(wire::DATA_BLINDED);
-                    out.extend_from_slice(&r.hash().0);
-                }
-                Some(DataNode::Branch { left, right }) => {
-                    out.push(wire::DATA_OPEN);
-                    let below = height.saturating_sub(1);
-                    todo.push(Emit::Data(right.as_ref(), below));
-                    todo.push(Emit::Data(left.as_ref(), below));
-                }
-                Some(DataNode::Chunk(bytes)) => {
-                    out.push(wire::DATA_OPEN);
-                    write_varint(&mut out, bytes.len() as u64);
-                    out.extend_from_slice(bytes);
-                }
-            },
-            Emit::Trie(t) => match open(opened, &t.node) {
-                None => {
-                    out.push(wire::BLINDED);
-                    write_varint(&mut out, t.count);
-                    out.extend_from_slice(&t.node.hash().0);
-                }
-                Some(TrieNode::Branch { bit, left, right }) => {
-                    out.push(wire::TRIE_BRANCH);
-                    out.push(*bit);
-                    todo.push(Emit::Trie(right));
-                    todo.push(Emit::Trie(left));
-                }
-                Some(TrieNode::Leaf { name, dir, .. }) => {
-                    out.push(wire::TRIE_LEAF);
-                    // Names are 1..=255 bytes (path rules).
-                    out.push(name.len() as u8);
-                    out.extend_from_slice(name);
-                    todo.push(Emit::Dir(dir));
-                }
-            },
+        }
+
+        /// Root hash of the state recording started from.
+        pub fn before_hash(&self) -> NodeHash {
+            self.before.hash()
+        }
+
+        /// The proof of every operation run so far.
+        pub fn proof(&self) -> Proof {
+            Proof(encode(&self.opened.borrow(), &self.before))
+        }
+
+        /// The proof, and the tree after the operations.
+        pub fn finish(self) -> (Proof, Tree) {
+            (self.proof(), self.tree)
+        }
+
+        fn cursor(&mut self) -> Cursor<'_> {
+            Cursor {
+                root: &mut self.tree.root,
+                acc: Access {
+                    source: self.tree.source.as_deref(),
+                    opened: Some(&self.opened),
+                },
+            }
         }
     }
-    out
+
+    impl fmt::Debug for RecordingTree {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("RecordingTree")
+                .field("before", &self.before_hash())
+                .field("opened_nodes", &self.opened.borrow().len())
+                .finish()
+        }
+    }
+
+    tree_access_via_cursor!(RecordingTree, |rec| rec.cursor());
+
+    pub(super) fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    /// One item still to write, in wire order.
+    enum Emit<'a> {
+        Dir(&'a Ref<DirNode>),
+        Data(Option<&'a Ref<DataNode>>, u32),
+        Trie(&'a TrieRef),
+    }
+
+    /// Writes the partial tree: opened nodes in full, the rest by hash. Iterative,
+    /// so the depth of the tree does not matter.
+    fn encode(opened: &HashSet<usize>, root: &Ref<DirNode>) -> Vec<u8> {
+        fn open<'r, N: Node>(opened: &HashSet<usize>, r: &'r Ref<N>) -> Option<&'r N> {
+            if opened.contains(&r.id()) {
+                r.loaded()
+            } else {
+                None
+            }
+        }
+        let mut out = vec![PROOF_VERSION];
+        let mut todo = vec![Emit::Dir(root)];
+        while let Some(item) = todo.pop() {
+            match item {
+                Emit::Dir(r) => {
+                    let Some(node) = open(opened, r) else {
+                        out.push(wire::BLINDED);
+                        out.extend_from_slice(&r.hash().0);
+                        continue;
+                    };
+                    let mut flags = wire::DIR_OPEN;
+                    if node.value.is_some() {
+                        flags |= wire::DIR_HAS_VALUE;
+                    }
+                    if node.children.is_some() {
+                        flags |= wire::DIR_HAS_CHILDREN;
+                    }
+                    out.push(flags);
+                    // Pushed in reverse: the value's data comes out before the trie.
+                    if let Some(children) = &node.children {
+                        todo.push(Emit::Trie(children));
+                    }
+                    if let Some(value) = &node.value {
+                        write_varint(&mut out, value.size);
+                        todo.push(Emit::Data(value.data.as_ref(), data_height(value.size)));
+                    }
+                }
+                Emit::Data(None, _) => out.push(wire::DATA_ABSENT),
+                Emit::Data(Some(r), height) => match open(opened, r) {
+                    None => {
+                        out.push(wire::DATA_BLINDED);
+                        out.extend_from_slice(&r.hash().0);
+                    }
+                    Some(DataNode::Branch { left, right }) => {
+                        out.push(wire::DATA_OPEN);
+                        let below = height.saturating_sub(1);
+                        todo.push(Emit::Data(right.as_ref(), below));
+                        todo.push(Emit::Data(left.as_ref(), below));
+                    }
+                    Some(DataNode::Chunk(bytes)) => {
+                        out.push(wire::DATA_OPEN);
+                        write_varint(&mut out, bytes.len() as u64);
+                        out.extend_from_slice(bytes);
+                    }
+                },
+                Emit::Trie(t) => match open(opened, &t.node) {
+                    None => {
+                        out.push(wire::BLINDED);
+                        write_varint(&mut out, t.count);
+                        out.extend_from_slice(&t.node.hash().0);
+                    }
+                    Some(TrieNode::Branch { bit, left, right }) => {
+                        out.push(wire::TRIE_BRANCH);
+                        out.push(*bit);
+                        todo.push(Emit::Trie(right));
+                        todo.push(Emit::Trie(left));
+                    }
+                    Some(TrieNode::Leaf { name, dir, .. }) => {
+                        out.push(wire::TRIE_LEAF);
+                        // Names are 1..=255 bytes (path rules).
+                        out.push(name.len() as u8);
+                        out.extend_from_slice(name);
+                        todo.push(Emit::Dir(dir));
+                    }
+                },
+            }
+        }
+        out
+    }
 }
 
 /// One step of the parser: read an item, or assemble one from the items
@@ -601,6 +613,7 @@ tree_access_via_cursor!(VerifierTree, |verifier| verifier.tree.cursor());
 
 #[cfg(test)]
 mod tests {
+    use super::recording::write_varint;
     use super::*;
     use crate::{TreeAccess, TreeError};
 
