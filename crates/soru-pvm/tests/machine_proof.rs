@@ -4,50 +4,23 @@
 //! (written from scratch); altered proofs and dropped chunks are rejected.
 //! Prints proof-size percentiles.
 
+mod common;
+
 use soru_pvm::machine_proof::{prove_tick, verify_tick, write_machine, MachineProof};
 use soru_tree::Tree;
 use soru_wasm::exec::{Machine, Outcome};
 use soru_wasm::store::Extern;
 use soru_wasm::{Decoder, Mode, Store};
 
-fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
-        })
-        .collect()
-}
-
 fn smith(seed: u64) -> Option<Vec<u8>> {
-    let data = random_bytes(seed, 16 * 1024);
+    let data = common::random_bytes(seed, 16 * 1024);
     let config = wasm_smith::Config {
-        allow_floats: false,
-        simd_enabled: false,
-        relaxed_simd_enabled: false,
-        saturating_float_to_int_enabled: false,
-        threads_enabled: false,
-        tail_call_enabled: false,
-        gc_enabled: false,
-        exceptions_enabled: false,
-        memory64_enabled: false,
-        extended_const_enabled: false,
-        custom_page_sizes_enabled: false,
-        wide_arithmetic_enabled: false,
-        max_memories: 1,
-        max_memory32_bytes: 16 * 65_536,
-        memory_max_size_required: true,
-        table_max_size_required: true,
-        max_table_elements: 1_000,
         max_imports: 0,
         export_everything: true,
         min_funcs: 1,
         max_funcs: 20,
         max_instructions: 200,
-        ..wasm_smith::Config::default()
+        ..common::pvm_smith_config()
     };
     let mut u = arbitrary::Unstructured::new(&data);
     wasm_smith::Module::new(config, &mut u).ok().map(|m| m.to_bytes())

@@ -20,18 +20,6 @@ const REFUTE_CAP: usize = 32_768;
 /// Ticks per cycle: small, so random steps cross cycle boundaries.
 const TPS: u128 = 3_000;
 
-fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
-        })
-        .collect()
-}
-
 /// A random kernel: any float-free module with the kernel exports, free to
 /// call the host functions below with random arguments.
 fn kernel(seed: u64) -> Option<Vec<u8>> {
@@ -54,29 +42,12 @@ fn kernel(seed: u64) -> Option<Vec<u8>> {
     let config = wasm_smith::Config {
         available_imports: Some(imports),
         exports: Some(exports),
-        allow_floats: false,
-        simd_enabled: false,
-        relaxed_simd_enabled: false,
-        saturating_float_to_int_enabled: false,
-        threads_enabled: false,
-        tail_call_enabled: false,
-        gc_enabled: false,
-        exceptions_enabled: false,
-        memory64_enabled: false,
-        extended_const_enabled: false,
-        custom_page_sizes_enabled: false,
-        wide_arithmetic_enabled: false,
-        max_memories: 1,
-        max_memory32_bytes: 16 * 65_536,
-        memory_max_size_required: true,
-        table_max_size_required: true,
-        max_table_elements: 1_000,
         max_imports: 10,
         max_funcs: 12,
         max_instructions: 150,
-        ..wasm_smith::Config::default()
+        ..common::pvm_smith_config()
     };
-    let data = random_bytes(seed, 8 * 1024);
+    let data = common::random_bytes(seed, 8 * 1024);
     let mut u = arbitrary::Unstructured::new(&data);
     wasm_smith::Module::new(config, &mut u).ok().map(|m| m.to_bytes())
 }
@@ -126,7 +97,7 @@ fn random_kernels_random_steps_prove_the_true_next_state() {
             .into_iter()
             .chain(soru_pvm::inbox::external_level_inputs(2, common::info(), &payloads));
         // Eight random steps among the first few thousand.
-        let mut picks: Vec<u64> = random_bytes(seed ^ 0xabcd, 8)
+        let mut picks: Vec<u64> = common::random_bytes(seed ^ 0xabcd, 8)
             .iter()
             .map(|&b| u64::from(b) * 37 % 9_000)
             .collect();

@@ -66,3 +66,41 @@ pub(crate) fn echo_wat() -> String {
         (br $next)))))"#
     )
 }
+
+/// Deterministic pseudo-random bytes (xorshift64*) for seeding generators.
+pub(crate) fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+        })
+        .collect()
+}
+
+/// wasm-smith settings for modules the PVM accepts: no floats or proposals
+/// beyond WebAssembly 2.0, one memory of at most 16 pages, bounded tables.
+pub(crate) fn pvm_smith_config() -> wasm_smith::Config {
+    wasm_smith::Config {
+        allow_floats: false,
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        saturating_float_to_int_enabled: false,
+        threads_enabled: false,
+        tail_call_enabled: false,
+        gc_enabled: false,
+        exceptions_enabled: false,
+        memory64_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        max_memories: 1,
+        max_memory32_bytes: 16 * 65_536,
+        memory_max_size_required: true,
+        table_max_size_required: true,
+        max_table_elements: 1_000,
+        ..wasm_smith::Config::default()
+    }
+}
