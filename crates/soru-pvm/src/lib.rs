@@ -15,6 +15,7 @@
 // The verifier build leaves out callers of helpers the prover shares.
 #![cfg_attr(not(feature = "prover"), allow(unused_imports, dead_code))]
 
+mod decode_store;
 pub mod durable;
 pub mod host;
 mod hostcall;

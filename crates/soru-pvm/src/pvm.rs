@@ -24,6 +24,7 @@ use soru_wasm::store::Extern;
 use soru_wasm::types::{ExternKind, SegmentMode};
 use soru_wasm::{DecodeError, Decoder, Mode, Module, Store};
 
+use crate::decode_store::TreeDecodeStore;
 use crate::durable::{self, tree_path};
 use crate::host::{self, version_for_protocol, HostFn, VERSIONS};
 use crate::hostcall::{self, HostCallResult, HostErr};
@@ -648,25 +649,51 @@ impl<T: TreeAccess> Pvm<T> {
             }
             Phase::Decode { kernel, mut decoder } => {
                 self.tick();
-                let kernel = match kernel {
-                    Some(bytes) => bytes,
-                    None => Arc::from(self.tree.read(&key_path(durable::KERNEL_BOOT), 0, usize::MAX)?),
+                let mut kernel = kernel;
+                let (result, fault) = if decoder.is_stored() {
+                    // A proof's tick: the decoder reads its state and the
+                    // kernel record by record from the tree.
+                    let mut store = TreeDecodeStore::new(&mut self.tree);
+                    let result = decoder.step_stored(&mut store);
+                    (result, store.fault.take())
+                } else {
+                    let bytes = match kernel.take() {
+                        Some(bytes) => bytes,
+                        None => Arc::from(self.tree.read(&key_path(durable::KERNEL_BOOT), 0, usize::MAX)?),
+                    };
+                    let result = decoder.step(&bytes);
+                    kernel = Some(bytes);
+                    (result, None)
                 };
-                match decoder.step(&kernel) {
-                    Ok(soru_wasm::decode::Progress::Continue) => {
-                        self.phase = Phase::Decode {
-                            kernel: Some(kernel),
-                            decoder,
-                        }
-                    }
+                if let Some(fault) = fault {
+                    return Err(fault.into());
+                }
+                let stored = decoder.is_stored();
+                match result {
+                    Ok(soru_wasm::decode::Progress::Continue) => self.phase = Phase::Decode { kernel, decoder },
                     Ok(soru_wasm::decode::Progress::Done) => {
+                        let module = if decoder.is_stored() {
+                            let mut store = TreeDecodeStore::new(&mut self.tree);
+                            let module = decoder.finish_stored(&mut store);
+                            if let Some(fault) = store.fault.take() {
+                                return Err(fault.into());
+                            }
+                            module.map_err(|e| PvmError::MalformedState(format!("decoder: {e}")))?
+                        } else {
+                            decoder.finish()
+                        };
                         self.phase = Phase::Link {
-                            module: Arc::new(decoder.finish()),
+                            module: Arc::new(module),
                             next: 0,
                             host_fns: Vec::new(),
                         }
                     }
+                    Err(e) if !e.is_verdict() => return Err(PvmError::MalformedState(format!("decoder: {e}"))),
                     Err(e) => self.load_failed(StuckReason::Decode(describe_decode(&e)))?,
+                }
+                if stored && !matches!(self.phase, Phase::Decode { .. }) {
+                    // The regions a proof's decoder kept in the tree go with it.
+                    self.tree.delete_subtree(crate::decode_store::DECODE_ROOT)?;
                 }
                 self.check_cycle()
             }

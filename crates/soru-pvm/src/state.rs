@@ -13,6 +13,7 @@
 
 use soru_tree::{TreeAccess, TreeError};
 
+use crate::decode_store::{TreeDecodeStore, DECODE_ROOT};
 use crate::host::HostFn;
 use crate::machine_proof::LazyMachine;
 use crate::pvm::{EvalState, InitState, Meta, PendingReveal, Phase, PvmError};
@@ -58,6 +59,20 @@ pub(crate) fn write_state<T: TreeAccess>(tree: &mut T, meta: &Meta, phase: &Phas
             bytes.extend(serialized(other));
             tree.set_value(PHASE, &bytes)?;
             tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
+            match other {
+                // A decoder read from the tree left its regions there.
+                Phase::Decode { decoder, .. } if decoder.is_stored() => {}
+                Phase::Decode { decoder, .. } => {
+                    tree.delete_subtree(DECODE_ROOT)?;
+                    let mut store = TreeDecodeStore::new(tree);
+                    if let Err(e) = decoder.save(&mut store) {
+                        return Err(store.fault.take().unwrap_or_else(|| {
+                            unreachable!("saving an in-memory decoder fails only in the tree: {e}")
+                        }));
+                    }
+                }
+                _ => {}
+            }
         }
     }
     Ok(())
@@ -105,7 +120,25 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
     let meta: Meta = postcard::from_bytes(&read(&mut tree, META)?).map_err(|e| malformed("pvm/meta", e))?;
     let phase_bytes = read(&mut tree, PHASE)?;
     let phase = match phase_bytes.split_first() {
-        Some((&OTHER_TAG, rest)) => postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?,
+        Some((&OTHER_TAG, rest)) => {
+            let mut phase: Phase = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
+            if let Phase::Decode { decoder, .. } = &mut phase {
+                if loading == MachineLoading::Lazy {
+                    // A proof's Decode tick reads the decoder's regions in place.
+                    tree.delete_value(META)?;
+                    tree.delete_value(PHASE)?;
+                    return Ok((tree, meta, phase));
+                }
+                let mut store = TreeDecodeStore::new(&mut tree);
+                if let Err(e) = decoder.load(&mut store) {
+                    return Err(match store.fault.take() {
+                        Some(fault) => fault.into(),
+                        None => malformed("pvm/decode", e),
+                    });
+                }
+            }
+            phase
+        }
         Some((&EVAL_TAG, rest)) => {
             let header: EvalHeader = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
             // The start function's return hands the whole store back to
@@ -151,5 +184,8 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
     tree.delete_value(META)?;
     tree.delete_value(PHASE)?;
     tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
+    if matches!(phase, Phase::Decode { .. }) {
+        tree.delete_subtree(DECODE_ROOT)?;
+    }
     Ok((tree, meta, phase))
 }

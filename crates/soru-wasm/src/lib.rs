@@ -18,6 +18,7 @@ pub mod exec;
 pub mod hooks;
 pub mod layout;
 pub mod limits;
+pub mod region;
 pub mod snapshot;
 pub mod store;
 pub mod types;
