@@ -3,8 +3,9 @@
 //! kernels and run through a level of inputs; at random steps (loading,
 //! kernel code, host calls, inputs, padding, reboots, stuck states) the
 //! step is proved, the proof verified, and its stop hash compared with the
-//! PVM's own state after that step. Every proof outside kernel loading must
-//! fit the `refute` cap.
+//! PVM's own state after that step. Every proof outside Link, Init and the
+//! start function (not sliced yet) must fit the `refute` cap, Decode ticks
+//! included.
 //!
 //! `SORU_FUZZ_KERNELS` sets the number of kernels (default 2 500, eight
 //! picked steps each, over 10⁴ proved); longer runs are opt-in.
@@ -12,7 +13,7 @@
 mod common;
 
 use soru_pvm::step_proof::{verify_step, StepInput, StepProver};
-use soru_pvm::{empty_preimage_hash, InputRequest, Pvm, RevealRequest, Status};
+use soru_pvm::{empty_preimage_hash, InputRequest, InternalState, Pvm, RevealRequest, Status};
 
 /// Largest `refute` operation the L1 accepts.
 const REFUTE_CAP: usize = 32_768;
@@ -129,9 +130,12 @@ fn random_kernels_random_steps_prove_the_true_next_state() {
                 .expect("state")
                 .prove(input.clone())
                 .unwrap_or_else(|e| panic!("kernel {seed} step {step}: {e}"));
-            // Loading ticks still carry the decoder or module whole (their
-            // slicing is pending): measured, not yet held to the cap.
-            if pvm.status() == Status::Loading {
+            // Link, Init and the start function still carry the module
+            // whole (their slicing is pending): measured, not yet held to
+            // the cap. Snapshot and Decode ticks are.
+            let whole_module = matches!(pvm.internal_state(), InternalState::Link | InternalState::Init)
+                || (pvm.status() == Status::Loading && pvm.internal_state() == InternalState::Eval);
+            if whole_module {
                 loading_largest = loading_largest.max(proof.len());
                 loading_over_cap += u64::from(proof.len() > REFUTE_CAP);
             } else {
@@ -158,7 +162,7 @@ fn random_kernels_random_steps_prove_the_true_next_state() {
     }
     println!(
         "fuzz: {made} kernels ({skipped} seeds gave none), {cases} steps proved, largest proof {largest} bytes \
-         (loading: largest {loading_largest}, {loading_over_cap} over the cap)"
+         (Link/Init: largest {loading_largest}, {loading_over_cap} over the cap)"
     );
     // Walks end early where a kernel asks for a preimage nobody has.
     assert!(cases >= kernels * 4, "too few cases: {cases}");

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::code::Op;
 use crate::exec::{Frame, Machine};
 use crate::hooks::{self, Chunk, Hooks, Missing};
+use crate::region::{byte_valtype, valtype_byte};
 use crate::store::{FuncInst, GlobalInst, Instance, MemInst, Store, TableInst, PAGE_SIZE};
 use crate::types::{FuncBody, FuncType, GlobalType, Limits, Module, TableType, ValType};
 
@@ -158,17 +159,6 @@ impl FixedWidth for Op {
     }
 }
 
-fn valtype_byte(t: ValType) -> u8 {
-    match t {
-        ValType::I32 => 0,
-        ValType::I64 => 1,
-        ValType::F32 => 2,
-        ValType::F64 => 3,
-        ValType::FuncRef => 4,
-        ValType::ExternRef => 5,
-    }
-}
-
 impl FixedWidth for GlobalInst {
     const WIDTH: usize = 10;
     fn put(&self, out: &mut Vec<u8>) {
@@ -177,15 +167,7 @@ impl FixedWidth for GlobalInst {
         out.extend_from_slice(&self.value.to_le_bytes());
     }
     fn get(bytes: &[u8]) -> Option<Self> {
-        let ty = match bytes.first()? {
-            0 => ValType::I32,
-            1 => ValType::I64,
-            2 => ValType::F32,
-            3 => ValType::F64,
-            4 => ValType::FuncRef,
-            5 => ValType::ExternRef,
-            _ => return None,
-        };
+        let ty = byte_valtype(*bytes.first()?)?;
         Some(GlobalInst {
             ty: GlobalType {
                 ty,
