@@ -1096,6 +1096,9 @@ impl Unit<'_> {
                 self.d.types.push(self.s, FuncType { params, results })?;
             }
             2 => {
+                if self.d.imports.len() >= limits::MAX_IMPORTS as u64 {
+                    return Err(self.limit("too many imports"));
+                }
                 let module = self.name()?;
                 let name = self.name()?;
                 let kind = match self.u8()? {

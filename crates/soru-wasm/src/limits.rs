@@ -7,6 +7,9 @@
 pub const MAX_MEMORY_PAGES: u64 = 65_536;
 /// Function types.
 pub const MAX_TYPES: usize = 100_000;
+/// Imports. The PVM keeps the host function of every import in the header
+/// every Eval proof carries, so their number bounds that header.
+pub const MAX_IMPORTS: usize = 1_024;
 /// Functions, imported ones included.
 pub const MAX_FUNCTIONS: usize = 1_000_000;
 /// Parameters of a function type (bounds the values one call moves).

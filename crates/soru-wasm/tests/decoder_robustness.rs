@@ -60,3 +60,28 @@ fn every_valid_module_decodes_step_by_step_like_in_one_go() {
         }
     }
 }
+
+#[test]
+fn imports_are_limited() {
+    // n imports of `m.f: [] -> []`.
+    let module = |n: u32| {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend([1, 4, 1, 0x60, 0, 0]);
+        let mut imports = Vec::new();
+        common::leb(u64::from(n), &mut imports);
+        for _ in 0..n {
+            imports.extend([1, b'm', 1, b'f', 0, 0]);
+        }
+        m.push(2);
+        common::leb(imports.len() as u64, &mut m);
+        m.extend(imports);
+        m
+    };
+    let max = soru_wasm::limits::MAX_IMPORTS as u32;
+    let module_at_limit = Decoder::decode(Mode::Pvm, &module(max)).expect("the limit is allowed");
+    assert_eq!(module_at_limit.imports.len(), max as usize);
+    assert!(matches!(
+        Decoder::decode(Mode::Pvm, &module(max + 1)),
+        Err(soru_wasm::DecodeError::Limit { .. })
+    ));
+}

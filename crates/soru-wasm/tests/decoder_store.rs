@@ -139,17 +139,7 @@ fn stored_decoder_matches_in_memory_decoder_on_generated_modules() {
 /// A module with a big function: many locals, a long `br_table`, a block
 /// with many forward branches, deep nesting and a big data segment.
 fn stress_module() -> Vec<u8> {
-    fn leb(mut v: u64, out: &mut Vec<u8>) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
+    use common::leb;
     fn section(id: u8, body: &[u8], out: &mut Vec<u8>) {
         out.push(id);
         leb(body.len() as u64, out);

@@ -11,6 +11,19 @@ use soru_wasm::store::Extern;
 use soru_wasm::types::ExportKind;
 use soru_wasm::{Decoder, Mode, Store};
 
+/// Appends the unsigned LEB128 encoding of `v`.
+pub(crate) fn leb(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
 /// Deterministic pseudo-random bytes (xorshift64*), so every case replays.
 pub(crate) fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
