@@ -7,6 +7,7 @@
 
 use soru_tree::{TreeAccess, TreeError};
 use soru_wasm::region::{DecodeStore, RegionId};
+use soru_wasm::DecodeError;
 
 use crate::durable::{self, tree_path};
 
@@ -25,21 +26,31 @@ fn name_path(name: &[u8]) -> Vec<u8> {
 
 /// A [`DecodeStore`] over a state tree. A tree failure is kept so the PVM
 /// reports it as such (it is never a verdict on the kernel).
-pub(crate) struct TreeDecodeStore<'a, T> {
+struct TreeDecodeStore<'a, T> {
     tree: &'a mut T,
     kernel: Vec<u8>,
-    pub(crate) fault: Option<TreeError>,
+    fault: Option<TreeError>,
 }
 
-impl<'a, T: TreeAccess> TreeDecodeStore<'a, T> {
-    pub(crate) fn new(tree: &'a mut T) -> Self {
-        Self {
-            tree,
-            kernel: tree_path(durable::KERNEL_BOOT.as_bytes()),
-            fault: None,
-        }
+/// Runs `f` on the decoder's store in `tree`. A tree failure during it is
+/// the outer error; the inner result is the decoder's own.
+pub(crate) fn with_tree_store<T: TreeAccess, R>(
+    tree: &mut T,
+    f: impl FnOnce(&mut dyn DecodeStore) -> Result<R, DecodeError>,
+) -> Result<Result<R, DecodeError>, TreeError> {
+    let mut store = TreeDecodeStore {
+        tree,
+        kernel: tree_path(durable::KERNEL_BOOT.as_bytes()),
+        fault: None,
+    };
+    let result = f(&mut store);
+    match store.fault {
+        Some(fault) => Err(fault),
+        None => Ok(result),
     }
+}
 
+impl<T: TreeAccess> TreeDecodeStore<'_, T> {
     fn keep<V>(&mut self, r: Result<V, TreeError>) -> Result<V, String> {
         r.map_err(|e| {
             let message = e.to_string();

@@ -113,20 +113,9 @@ pub fn prove_output(
     message_index: u32,
 ) -> Result<(OutputProof, Output), OutputProofError> {
     let mut recording = RecordingTree::new(pvm.to_tree()?);
-    let message = match recording.read(
-        &outbox_message_path(outbox_level, u64::from(message_index)),
-        0,
-        usize::MAX,
-    ) {
-        Ok(message) => message,
-        Err(TreeError::NoValue | TreeError::NotFound) => {
-            return Err(OutputProofError::NoSuchOutput {
-                outbox_level,
-                message_index,
-            })
-        }
-        Err(e) => return Err(OutputProofError::Pvm(PvmError::Tree(e))),
-    };
+    let message = read_output(&mut recording, outbox_level, message_index, |e| {
+        OutputProofError::Pvm(PvmError::Tree(e))
+    })?;
     let tree_proof: Proof = recording.proof();
     let mut bytes = Vec::with_capacity(HEADER_LEN + tree_proof.len());
     bytes.push(OUTPUT_PROOF_VERSION);
@@ -163,20 +152,9 @@ pub fn verify_output(proof: &[u8], state: &StateHash) -> Result<Output, OutputPr
             found,
         });
     }
-    let message = match tree.read(
-        &outbox_message_path(outbox_level, u64::from(message_index)),
-        0,
-        usize::MAX,
-    ) {
-        Ok(message) => message,
-        Err(TreeError::NoValue | TreeError::NotFound) => {
-            return Err(OutputProofError::NoSuchOutput {
-                outbox_level,
-                message_index,
-            })
-        }
-        Err(e) => return Err(OutputProofError::Incomplete(e.to_string())),
-    };
+    let message = read_output(&mut tree, outbox_level, message_index, |e| {
+        OutputProofError::Incomplete(e.to_string())
+    })?;
     if message.len() > MAX_MESSAGE as usize {
         return Err(OutputProofError::Incomplete(format!(
             "a {}-byte value cannot be an outbox message",
@@ -188,4 +166,27 @@ pub fn verify_output(proof: &[u8], state: &StateHash) -> Result<Output, OutputPr
         message_index,
         message,
     })
+}
+
+/// Reads outbox message `(outbox_level, message_index)`; a position never
+/// written is [`OutputProofError::NoSuchOutput`], any other tree failure
+/// goes through `other`.
+fn read_output(
+    tree: &mut impl TreeAccess,
+    outbox_level: u32,
+    message_index: u32,
+    other: impl FnOnce(TreeError) -> OutputProofError,
+) -> Result<Vec<u8>, OutputProofError> {
+    match tree.read(
+        &outbox_message_path(outbox_level, u64::from(message_index)),
+        0,
+        usize::MAX,
+    ) {
+        Ok(message) => Ok(message),
+        Err(TreeError::NoValue | TreeError::NotFound) => Err(OutputProofError::NoSuchOutput {
+            outbox_level,
+            message_index,
+        }),
+        Err(e) => Err(other(e)),
+    }
 }

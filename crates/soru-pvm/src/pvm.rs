@@ -24,7 +24,7 @@ use soru_wasm::store::Extern;
 use soru_wasm::types::{ExternKind, SegmentMode};
 use soru_wasm::{DecodeError, Decoder, Mode, Module, Store};
 
-use crate::decode_store::TreeDecodeStore;
+use crate::decode_store::with_tree_store;
 use crate::durable::{self, tree_path};
 use crate::host::{self, version_for_protocol, HostFn, VERSIONS};
 use crate::hostcall::{self, HostCallResult, HostErr};
@@ -647,38 +647,35 @@ impl<T: TreeAccess> Pvm<T> {
                 }
                 self.check_cycle()
             }
-            Phase::Decode { kernel, mut decoder } => {
-                self.tick();
-                let mut kernel = kernel;
-                let (result, fault) = if decoder.is_stored() {
+            Phase::Decode {
+                mut kernel,
+                mut decoder,
+            } => {
+                let stored = decoder.is_stored();
+                let result = if stored {
                     // A proof's tick: the decoder reads its state and the
                     // kernel record by record from the tree.
-                    let mut store = TreeDecodeStore::new(&mut self.tree);
-                    let result = decoder.step_stored(&mut store);
-                    (result, store.fault.take())
+                    self.tick();
+                    with_tree_store(&mut self.tree, |store| decoder.step_stored(store))?
                 } else {
                     let bytes = match kernel.take() {
                         Some(bytes) => bytes,
                         None => Arc::from(self.tree.read(&key_path(durable::KERNEL_BOOT), 0, usize::MAX)?),
                     };
-                    let result = decoder.step(&bytes);
+                    // One unit per tick, as many as the budget and the cycle
+                    // allow (a unit ending on the boundary gets stuck below).
+                    let max = budget.min(self.ticks_to_boundary()).max(1);
+                    let (units, result) = decoder.run(&bytes, u64::try_from(max).unwrap_or(u64::MAX));
+                    self.meta.current_tick += u128::from(units);
                     kernel = Some(bytes);
-                    (result, None)
+                    result
                 };
-                if let Some(fault) = fault {
-                    return Err(fault.into());
-                }
-                let stored = decoder.is_stored();
                 match result {
                     Ok(soru_wasm::decode::Progress::Continue) => self.phase = Phase::Decode { kernel, decoder },
                     Ok(soru_wasm::decode::Progress::Done) => {
-                        let module = if decoder.is_stored() {
-                            let mut store = TreeDecodeStore::new(&mut self.tree);
-                            let module = decoder.finish_stored(&mut store);
-                            if let Some(fault) = store.fault.take() {
-                                return Err(fault.into());
-                            }
-                            module.map_err(|e| PvmError::MalformedState(format!("decoder: {e}")))?
+                        let module = if stored {
+                            with_tree_store(&mut self.tree, |store| decoder.finish_stored(store))?
+                                .map_err(|e| PvmError::MalformedState(format!("decoder: {e}")))?
                         } else {
                             decoder.finish()
                         };

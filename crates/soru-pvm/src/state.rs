@@ -11,9 +11,9 @@
 //! Encodings are postcard (deterministic), so equal states give equal hashes
 //! and a stored tree reloads into the same PVM.
 
-use soru_tree::{TreeAccess, TreeError};
+use soru_tree::TreeAccess;
 
-use crate::decode_store::{TreeDecodeStore, DECODE_ROOT};
+use crate::decode_store::{with_tree_store, DECODE_ROOT};
 use crate::host::HostFn;
 use crate::machine_proof::LazyMachine;
 use crate::pvm::{EvalState, InitState, Meta, PendingReveal, Phase, PvmError};
@@ -32,7 +32,7 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> PvmError {
 }
 
 /// Writes the non-durable state into `tree` (a copy of the PVM's tree).
-pub(crate) fn write_state<T: TreeAccess>(tree: &mut T, meta: &Meta, phase: &Phase) -> Result<(), TreeError> {
+pub(crate) fn write_state<T: TreeAccess>(tree: &mut T, meta: &Meta, phase: &Phase) -> Result<(), PvmError> {
     tree.set_value(META, &serialized(meta))?;
     match phase {
         // A running kernel's machine goes into the tree region by region
@@ -64,12 +64,7 @@ pub(crate) fn write_state<T: TreeAccess>(tree: &mut T, meta: &Meta, phase: &Phas
                 Phase::Decode { decoder, .. } if decoder.is_stored() => {}
                 Phase::Decode { decoder, .. } => {
                     tree.delete_subtree(DECODE_ROOT)?;
-                    let mut store = TreeDecodeStore::new(tree);
-                    if let Err(e) = decoder.save(&mut store) {
-                        return Err(store.fault.take().unwrap_or_else(|| {
-                            unreachable!("saving an in-memory decoder fails only in the tree: {e}")
-                        }));
-                    }
+                    with_tree_store(tree, |store| decoder.save(store))?.map_err(|e| malformed("pvm/decode", e))?;
                 }
                 _ => {}
             }
@@ -129,13 +124,7 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
                     tree.delete_value(PHASE)?;
                     return Ok((tree, meta, phase));
                 }
-                let mut store = TreeDecodeStore::new(&mut tree);
-                if let Err(e) = decoder.load(&mut store) {
-                    return Err(match store.fault.take() {
-                        Some(fault) => fault.into(),
-                        None => malformed("pvm/decode", e),
-                    });
-                }
+                with_tree_store(&mut tree, |store| decoder.load(store))?.map_err(|e| malformed("pvm/decode", e))?;
             }
             phase
         }
@@ -143,32 +132,23 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
             let header: EvalHeader = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
             // The start function's return hands the whole store back to
             // Init, so it runs on a whole machine.
-            if loading == MachineLoading::Lazy && header.in_start.is_none() {
+            let lazy_machine = loading == MachineLoading::Lazy && header.in_start.is_none();
+            let (store, machine, lazy) = if lazy_machine {
                 let (lazy, store, machine) = LazyMachine::open(&mut tree)?;
-                tree.delete_value(META)?;
-                tree.delete_value(PHASE)?;
-                let phase = Phase::Eval(Box::new(EvalState {
-                    store,
-                    machine,
-                    host_fns: header.host_fns,
-                    memory: header.memory,
-                    pending_ticks: header.pending_ticks,
-                    reveal: header.reveal,
-                    in_start: None,
-                    lazy: Some(lazy),
-                }));
-                return Ok((tree, meta, phase));
-            }
-            let (mut store, machine) =
-                crate::machine_proof::read_machine(&mut tree).map_err(|e| malformed("wasm", e))?;
-            if let Some(init) = &header.in_start {
-                // The chunks hold what execution needs; the start function's
-                // caller also needs the module's exports, kept with the init state.
-                if let Some(instance) = store.instances.get_mut(init.instance as usize) {
-                    instance.module = init.module.clone();
+                (store, machine, Some(lazy))
+            } else {
+                let (mut store, machine) =
+                    crate::machine_proof::read_machine(&mut tree).map_err(|e| malformed("wasm", e))?;
+                if let Some(init) = &header.in_start {
+                    // The chunks hold what execution needs; the start function's
+                    // caller also needs the module's exports, kept with the init state.
+                    if let Some(instance) = store.instances.get_mut(init.instance as usize) {
+                        instance.module = init.module.clone();
+                    }
                 }
-            }
-            Phase::Eval(Box::new(EvalState {
+                (store, machine, None)
+            };
+            let phase = Phase::Eval(Box::new(EvalState {
                 store,
                 machine,
                 host_fns: header.host_fns,
@@ -176,8 +156,15 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
                 pending_ticks: header.pending_ticks,
                 reveal: header.reveal,
                 in_start: header.in_start,
-                lazy: None,
-            }))
+                lazy,
+            }));
+            if lazy_machine {
+                // The machine stays in the tree, read as the step needs it.
+                tree.delete_value(META)?;
+                tree.delete_value(PHASE)?;
+                return Ok((tree, meta, phase));
+            }
+            phase
         }
         _ => return Err(malformed("pvm/phase", "unknown phase tag")),
     };

@@ -298,3 +298,23 @@ fn bad_api_use_is_refused_without_change() {
         .is_err());
     assert_eq!(p.state_hash().unwrap(), h);
 }
+
+#[test]
+fn decoding_past_the_cycle_gets_stuck_at_the_same_tick_however_the_pvm_is_driven() {
+    // More decode units (one per instruction) than a cycle has ticks.
+    let body = "(drop (i32.const 1))\n".repeat(TPS as usize / 2 + 10);
+    let wat = format!(r#"(module (memory (export "memory") 1) (func (export "kernel_run") {body}))"#);
+    let mut ran = pvm(&wat);
+    let mut stepped = pvm(&wat);
+    common::feed(&mut ran, 1, &[]);
+    common::feed(&mut stepped, 1, &[]);
+    // Owned decoding runs many units per call; one tick at a time must agree.
+    ran.run_until_input(u128::MAX).expect("runs");
+    while stepped.input_request() == InputRequest::NoInputRequired {
+        stepped.step().expect("steps");
+    }
+    assert_eq!(ran.status(), Status::Stuck(StuckReason::TooManyTicks));
+    assert_eq!(stepped.status(), ran.status());
+    assert_eq!(stepped.current_tick(), ran.current_tick());
+    assert_eq!(stepped.state_hash().unwrap(), ran.state_hash().unwrap());
+}

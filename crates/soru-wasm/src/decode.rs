@@ -165,9 +165,32 @@ enum Phase {
     Patch {
         head: u32,
         target: u32,
-        then: Box<Phase>,
+        then: AfterPatch,
     },
     Finished,
+}
+
+/// Where decoding resumes once a chain of branches is resolved (flat, so a
+/// restored phase never nests).
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+enum AfterPatch {
+    /// The rest of the body.
+    Code { section_end: usize, remaining: u32 },
+    /// The next body of the code section.
+    Bodies { section_end: usize, remaining: u32 },
+}
+
+impl AfterPatch {
+    fn phase(self) -> Phase {
+        match self {
+            AfterPatch::Code { section_end, remaining } => Phase::Code { section_end, remaining },
+            AfterPatch::Bodies { section_end, remaining } => Phase::Items {
+                id: 10,
+                end: section_end,
+                remaining,
+            },
+        }
+    }
 }
 
 /// Bytes of a data segment copied per step; locals added per step.
@@ -287,7 +310,7 @@ impl Decoder {
     /// Decodes and validates a whole module in one call.
     pub fn decode(mode: Mode, bytes: &[u8]) -> Result<Module> {
         let mut decoder = Self::new(mode);
-        while decoder.step(bytes)? == Progress::Continue {}
+        while decoder.run(bytes, u64::MAX).1? == Progress::Continue {}
         Ok(decoder.finish())
     }
 
@@ -442,14 +465,33 @@ impl Decoder {
         self.step_with(store, None)
     }
 
+    /// Runs up to `max_steps` units on `input` (the whole module, the state
+    /// in memory), stopping when the module is done or rejected. Returns the
+    /// units taken (the rejecting one included) and how the last one ended:
+    /// the same as that many calls to [`Decoder::step`], without their
+    /// per-call overhead.
+    pub fn run(&mut self, input: &[u8], max_steps: u64) -> (u64, Result<Progress>) {
+        let mut store = NoStore(input);
+        self.run_with(&mut store, Some(input), max_steps)
+    }
+
     fn step_with(&mut self, s: &mut dyn DecodeStore, whole: Option<&[u8]>) -> Result<Progress> {
-        let phase = std::mem::replace(&mut self.phase, Phase::Finished);
+        self.run_with(s, whole, 1).1
+    }
+
+    fn run_with(&mut self, s: &mut dyn DecodeStore, whole: Option<&[u8]>, max_steps: u64) -> (u64, Result<Progress>) {
         let total = match whole {
             Some(bytes) => bytes.len(),
-            None => usize::try_from(s.input_len().map_err(DecodeError::Store)?)
-                .map_err(|_| corrupt("the module does not fit in memory"))?,
+            None => match s.input_len() {
+                Ok(n) => match usize::try_from(n) {
+                    Ok(n) => n,
+                    Err(_) => return (1, Err(corrupt("the module does not fit in memory"))),
+                },
+                Err(e) => return (1, Err(DecodeError::Store(e))),
+            },
         };
-        let start = self.pos;
+        let mut phase = std::mem::replace(&mut self.phase, Phase::Finished);
+        let mut steps = 0;
         let mut unit = Unit {
             d: self,
             s,
@@ -457,24 +499,36 @@ impl Decoder {
             window: Vec::new(),
             window_at: 0,
             total,
-            start,
-            pos: start,
+            start: 0,
+            pos: 0,
             end: total,
         };
-        let result = unit.unit(phase);
-        let pos = unit.pos;
-        self.pos = pos;
-        match result {
-            Ok(next) => {
-                let done = matches!(next, Phase::Finished);
-                self.phase = next;
-                Ok(if done { Progress::Done } else { Progress::Continue })
+        let outcome = loop {
+            unit.start = unit.d.pos;
+            unit.pos = unit.d.pos;
+            unit.end = total;
+            let result = unit.unit(phase);
+            unit.d.pos = unit.pos;
+            steps += 1;
+            match result {
+                Ok(Phase::Finished) => {
+                    phase = Phase::Finished;
+                    break Ok(Progress::Done);
+                }
+                Ok(next) => {
+                    phase = next;
+                    if steps == max_steps {
+                        break Ok(Progress::Continue);
+                    }
+                }
+                Err(e) => {
+                    phase = Phase::Finished;
+                    break Err(e);
+                }
             }
-            Err(e) => {
-                self.phase = Phase::Finished;
-                Err(e)
-            }
-        }
+        };
+        self.phase = phase;
+        (steps, outcome)
     }
 }
 
@@ -518,10 +572,17 @@ impl Unit<'_> {
         }
     }
 
+    /// The byte at `pos < total`.
+    #[inline]
     fn byte_at(&mut self, pos: usize) -> Result<u8> {
-        if let Some(bytes) = self.whole {
-            return bytes.get(pos).copied().ok_or_else(|| corrupt("reading past the input"));
+        match self.whole {
+            // `total` is the input's length here.
+            Some(bytes) => Ok(bytes[pos]),
+            None => self.stored_byte(pos),
         }
+    }
+
+    fn stored_byte(&mut self, pos: usize) -> Result<u8> {
         if pos < self.window_at || pos >= self.window_at + self.window.len() {
             let at = pos - pos % INPUT_WINDOW;
             self.window = self.s.input(at as u64, INPUT_WINDOW).map_err(DecodeError::Store)?;
@@ -533,6 +594,7 @@ impl Unit<'_> {
         Ok(self.window[pos - self.window_at])
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8> {
         if self.pos >= self.end.min(self.total) {
             return Err(self.malformed("unexpected end"));
@@ -768,14 +830,7 @@ impl Unit<'_> {
                 self.end = self.d.body.end;
                 self.br_table_entries(section_end, remaining, left, arity, default_pending)
             }
-            Phase::Patch { head, target, then } => {
-                self.end = match &*then {
-                    Phase::Code { .. } => self.d.body.end,
-                    Phase::Items { end, .. } => *end,
-                    _ => return Err(corrupt("branch patching resumes neither code nor items")),
-                };
-                self.patch_chain(head, target, *then)
-            }
+            Phase::Patch { head, target, then } => self.patch_chain(head, target, then),
             Phase::Finished => Err(self.malformed("decoder already finished")),
         }
     }
@@ -1594,21 +1649,17 @@ impl Unit<'_> {
 
     /// Resolves up to [`PATCHES_PER_STEP`] branches of a fixup chain, then
     /// continues with `then` (or with the rest of the chain).
-    fn patch_chain(&mut self, mut head: u32, target: u32, then: Phase) -> Result<Phase> {
+    fn patch_chain(&mut self, mut head: u32, target: u32, then: AfterPatch) -> Result<Phase> {
         for _ in 0..PATCHES_PER_STEP {
             if head == NO_FIXUP {
-                return Ok(then);
+                break;
             }
             head = self.patch_target(head, target)?;
         }
         if head == NO_FIXUP {
-            return Ok(then);
+            return Ok(then.phase());
         }
-        Ok(Phase::Patch {
-            head,
-            target,
-            then: Box::new(then),
-        })
+        Ok(Phase::Patch { head, target, then })
     }
 
     /// The branch op fields for label `depth` at the current stack height;
@@ -1807,7 +1858,7 @@ impl Unit<'_> {
                 let then = if ctrl.kind == CtrlKind::Function {
                     self.body_end(section_end, remaining)?
                 } else {
-                    Phase::Code { section_end, remaining }
+                    AfterPatch::Code { section_end, remaining }
                 };
                 return self.patch_chain(ctrl.fixups, end_pc, then);
             }
@@ -2425,7 +2476,7 @@ impl Unit<'_> {
         })
     }
 
-    fn body_end(&mut self, section_end: usize, remaining: u32) -> Result<Phase> {
+    fn body_end(&mut self, section_end: usize, remaining: u32) -> Result<AfterPatch> {
         if self.pos != self.d.body.end {
             return Err(self.malformed("section size mismatch: END opcode expected before the end of the body"));
         }
@@ -2439,10 +2490,6 @@ impl Unit<'_> {
         f.max_height = self.d.body.max_height as u32;
         self.d.bodies.set(self.s, index, f)?;
         self.end = section_end;
-        Ok(Phase::Items {
-            id: 10,
-            end: section_end,
-            remaining,
-        })
+        Ok(AfterPatch::Bodies { section_end, remaining })
     }
 }

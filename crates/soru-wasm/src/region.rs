@@ -458,14 +458,15 @@ impl Region<u8> {
 pub struct VarRegion<T> {
     ends: Region<u64>,
     bytes: Region<u8>,
-    owned: Option<Vec<T>>,
+    /// In memory: the records and their encoded size.
+    owned: Option<(Vec<T>, u64)>,
 }
 
 impl<T: Serialize> Serialize for VarRegion<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         // An in-memory region serializes as the store would hold it.
         let (records, bytes) = match &self.owned {
-            Some(v) => (v.len() as u64, v.iter().map(|item| encode(item).len() as u64).sum()),
+            Some((v, bytes)) => (v.len() as u64, *bytes),
             None => (self.ends.len(), self.bytes.len()),
         };
         let ends = RegionHeader {
@@ -497,14 +498,14 @@ impl<T: Serialize + serde::de::DeserializeOwned + Clone> VarRegion<T> {
         VarRegion {
             ends: Region::new(ends),
             bytes: Region::new(bytes),
-            owned: Some(Vec::new()),
+            owned: Some((Vec::new(), 0)),
         }
     }
 
     /// Number of records.
     pub fn len(&self) -> u64 {
         match &self.owned {
-            Some(v) => v.len() as u64,
+            Some((v, _)) => v.len() as u64,
             None => self.ends.len(),
         }
     }
@@ -516,11 +517,12 @@ impl<T: Serialize + serde::de::DeserializeOwned + Clone> VarRegion<T> {
 
     /// Record `i`, which must exist.
     pub fn get(&self, s: &mut dyn DecodeStore, i: u64) -> Result<T> {
-        if let Some(v) = &self.owned {
+        if let Some((v, _)) = &self.owned {
             return v.get(i as usize).cloned().ok_or_else(corrupt);
         }
         let start = if i == 0 { 0 } else { self.ends.get(s, i - 1)? };
         let end = self.ends.get(s, i)?;
+        // No record (two names of ≤ 4 096 bytes at most) comes near 1 MiB.
         if end < start || end > self.bytes.len() || end - start > 1 << 20 {
             return Err(corrupt());
         }
@@ -530,7 +532,8 @@ impl<T: Serialize + serde::de::DeserializeOwned + Clone> VarRegion<T> {
 
     /// Appends a record.
     pub fn push(&mut self, s: &mut dyn DecodeStore, value: T) -> Result<()> {
-        if let Some(v) = &mut self.owned {
+        if let Some((v, bytes)) = &mut self.owned {
+            *bytes += encode(&value).len() as u64;
             v.push(value);
             return Ok(());
         }
@@ -541,7 +544,7 @@ impl<T: Serialize + serde::de::DeserializeOwned + Clone> VarRegion<T> {
     /// The records, reading a stored region whole.
     pub fn to_vec(&self, s: &mut dyn DecodeStore) -> Result<Vec<T>> {
         match &self.owned {
-            Some(v) => Ok(v.clone()),
+            Some((v, _)) => Ok(v.clone()),
             None => (0..self.len()).map(|i| self.get(s, i)).collect(),
         }
     }
@@ -549,7 +552,7 @@ impl<T: Serialize + serde::de::DeserializeOwned + Clone> VarRegion<T> {
     /// Takes the records, reading a stored region whole.
     pub fn into_vec(self, s: &mut dyn DecodeStore) -> Result<Vec<T>> {
         match self.owned {
-            Some(v) => Ok(v),
+            Some((v, _)) => Ok(v),
             None => self.to_vec(s),
         }
     }
@@ -557,7 +560,7 @@ impl<T: Serialize + serde::de::DeserializeOwned + Clone> VarRegion<T> {
     /// Reads a stored region into memory.
     pub fn load(&mut self, s: &mut dyn DecodeStore) -> Result<()> {
         if self.owned.is_none() {
-            self.owned = Some(self.to_vec(s)?);
+            self.owned = Some((self.to_vec(s)?, self.bytes.len()));
         }
         Ok(())
     }
@@ -565,7 +568,7 @@ impl<T: Serialize + serde::de::DeserializeOwned + Clone> VarRegion<T> {
     /// Writes an in-memory region's bytes into a store (whose regions are
     /// empty).
     pub fn save(&self, s: &mut dyn DecodeStore) -> Result<()> {
-        let Some(v) = &self.owned else { return Ok(()) };
+        let Some((v, _)) = &self.owned else { return Ok(()) };
         let mut bytes = Vec::new();
         let mut ends = Vec::with_capacity(v.len() * 8);
         for item in v {
