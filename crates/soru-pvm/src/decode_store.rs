@@ -1,7 +1,9 @@
 //! The decoder's state in the state tree: while a kernel decodes, its
 //! regions (`soru_wasm::region`) are values under `pvm/decode/`, the export
 //! names seen are keys under `pvm/decode/names/` (the blake2b-256 of each
-//! name), and the input is the kernel at `/kernel/boot.wasm`. A Decode tick
+//! name) whose values are the export's index (4 bytes, little-endian), and
+//! the input is the kernel at `/kernel/boot.wasm`. The decoded module stays
+//! there while it is linked and instantiated (`crate::instantiate`). A Decode tick
 //! of a one-step proof reads and writes these record by record, so its proof
 //! opens what the tick touches, however large the kernel.
 
@@ -14,7 +16,7 @@ use crate::durable::{self, tree_path};
 /// Tree directory of a decoding kernel's state.
 pub(crate) const DECODE_ROOT: &[u8] = b"pvm/decode";
 
-fn region_path(region: RegionId) -> Vec<u8> {
+pub(crate) fn region_path(region: RegionId) -> Vec<u8> {
     format!("pvm/decode/{}", region.name()).into_bytes()
 }
 
@@ -98,14 +100,26 @@ impl<T: TreeAccess> DecodeStore for TreeDecodeStore<'_, T> {
         self.keep(done)
     }
 
-    fn insert_name(&mut self, name: &[u8]) -> Result<bool, String> {
+    fn insert_name(&mut self, name: &[u8], index: u32) -> Result<bool, String> {
         let path = name_path(name);
         let size = self.tree.value_size(&path);
         if self.keep(size)?.is_some() {
             return Ok(false);
         }
-        let done = self.tree.set_value(&path, &[]);
+        let done = self.tree.set_value(&path, &index.to_le_bytes());
         self.keep(done)?;
         Ok(true)
+    }
+
+    fn lookup_name(&mut self, name: &[u8]) -> Result<Option<u32>, String> {
+        let path = name_path(name);
+        let value = match self.tree.read(&path, 0, 4) {
+            Err(TreeError::NoValue) => return Ok(None),
+            other => self.keep(other)?,
+        };
+        let index: [u8; 4] = value
+            .try_into()
+            .map_err(|_| "an export name's entry is not 4 bytes".to_string())?;
+        Ok(Some(u32::from_le_bytes(index)))
     }
 }

@@ -144,6 +144,32 @@ impl HostFn {
         (version >= since).then_some(f)
     }
 
+    /// The name it is imported as.
+    pub fn name(self) -> &'static str {
+        match self {
+            HostFn::ReadInput => "read_input",
+            HostFn::WriteOutput => "write_output",
+            HostFn::WriteDebug => "write_debug",
+            HostFn::StoreHas => "store_has",
+            HostFn::StoreListSize => "store_list_size",
+            HostFn::StoreGetNthKey => "store_get_nth_key",
+            HostFn::StoreDelete => "store_delete",
+            HostFn::StoreDeleteValue => "store_delete_value",
+            HostFn::StoreCopy => "store_copy",
+            HostFn::StoreMove => "store_move",
+            HostFn::StoreValueSize => "store_value_size",
+            HostFn::StoreRead => "store_read",
+            HostFn::StoreWrite => "store_write",
+            HostFn::StoreCreate => "store_create",
+            HostFn::StoreExists => "store_exists",
+            HostFn::StoreGetHash => "__internal_store_get_hash",
+            HostFn::RevealPreimage => "reveal_preimage",
+            HostFn::RevealMetadata => "reveal_metadata",
+            HostFn::Reveal => "reveal",
+            HostFn::Nds(i) => NDS.get(i as usize).map_or("nds_?", |(n, _, _)| n),
+        }
+    }
+
     /// The function's WebAssembly type.
     pub fn signature(self) -> FuncType {
         let (params, results): (&[ValType], &[ValType]) = match self {

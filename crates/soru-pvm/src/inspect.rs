@@ -7,9 +7,9 @@
 //! Nothing here changes the state except the runs, which execute exactly the
 //! ticks [`Pvm::run`] would.
 
+use crate::host::HostFn;
 use soru_wasm::hooks::{Hooks, NoHooks};
 use soru_wasm::store::FuncInst;
-use soru_wasm::types::ExternKind;
 use soru_wasm::Store;
 
 use crate::pvm::{EvalState, Input, Phase, Pvm, PvmError, StuckReason};
@@ -87,7 +87,7 @@ fn phase_name(phase: &Phase) -> &'static str {
         Phase::Snapshot => "Snapshot",
         Phase::Decode { .. } => "Decode",
         Phase::Link { .. } => "Link",
-        Phase::Init(_) => "Init",
+        Phase::Init { .. } => "Init",
         Phase::Eval(_) => "Eval",
         Phase::Stuck(_) => "Stuck",
     }
@@ -118,7 +118,7 @@ impl Pvm {
             Phase::Snapshot => InternalState::Snapshot,
             Phase::Decode { .. } => InternalState::Decode,
             Phase::Link { .. } => InternalState::Link,
-            Phase::Init(_) => InternalState::Init,
+            Phase::Init { .. } => InternalState::Init,
             Phase::Eval(_) => InternalState::Eval,
             Phase::Stuck(r) => InternalState::Stuck(r.clone()),
         }
@@ -179,7 +179,7 @@ impl Pvm {
     /// store addresses; `None` when no kernel code is running.
     pub fn running_functions(&self) -> Option<Vec<RunningFunction>> {
         let e = running_store(self)?;
-        Some(instance_functions(&e.store))
+        Some(instance_functions(&e.store, &e.host_fns))
     }
 
     /// Like [`Pvm::run_with_hooks`], but stops as soon as the PVM leaves the
@@ -199,25 +199,21 @@ impl Pvm {
     }
 }
 
-/// The functions of instance 0 of `store` (a kernel has one instance).
-fn instance_functions(store: &Store) -> Vec<RunningFunction> {
+/// The functions of instance 0 of `store` (a kernel has one instance);
+/// host function `i` is the kernel's import `i`, linked to `host_fns[i]`.
+fn instance_functions(store: &Store, host_fns: &[HostFn]) -> Vec<RunningFunction> {
     let Some(instance) = store.instances.first() else {
         return Vec::new();
     };
-    let imports: Vec<(String, String)> = instance
-        .module
-        .imports
-        .iter()
-        .filter(|i| matches!(i.kind, ExternKind::Func(_)))
-        .map(|i| (i.module.clone(), i.name.clone()))
-        .collect();
     instance
         .funcs
         .iter()
         .enumerate()
         .map(|(index, &address)| {
             let import = match store.funcs.get(address as usize) {
-                Some(FuncInst::Host { .. }) => imports.get(index).cloned(),
+                Some(FuncInst::Host { host_id, .. }) => host_fns
+                    .get(*host_id as usize)
+                    .map(|f| (crate::host::HOST_MODULE.to_string(), f.name().to_string())),
                 _ => None,
             };
             RunningFunction {

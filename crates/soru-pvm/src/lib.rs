@@ -21,6 +21,7 @@ pub mod host;
 mod hostcall;
 pub mod inbox;
 mod inspect;
+mod instantiate;
 pub mod machine_proof;
 pub mod output_proof;
 mod pvm;

@@ -29,8 +29,9 @@ use soru_wasm::exec::{Machine, Outcome};
 use soru_wasm::hooks::{self, Chunk};
 #[cfg(feature = "prover")]
 use soru_wasm::layout::ChunkRecorder;
-use soru_wasm::layout::{all_chunks, apply_chunk, encode_chunk, load_chunks, LayoutError, PresenceCheck};
+use soru_wasm::layout::{all_chunks, apply_chunk, encode_chunk, load_chunks, LayoutError, PresenceCheck, FUNC_RECORD};
 use soru_wasm::store::PAGE_SIZE;
+use soru_wasm::types::TableType;
 use soru_wasm::Store;
 
 use crate::pvm::PvmError;
@@ -73,7 +74,19 @@ enum Place {
     TableSize { path: String },
     /// Whether a segment exists, and its length in `unit`-byte elements.
     SegmentLen { path: String, unit: u64 },
+    /// Record `index` of a list of variable-size records: the end offset of
+    /// every record (8 bytes each, in `ends`) and their bytes (in `bytes`).
+    Record { ends: String, bytes: String, index: u64 },
 }
+
+/// Function descriptors, [`FUNC_RECORD`] bytes each.
+pub(crate) const FUNCS: &str = "wasm/funcs";
+/// End offsets of the function types' bytes.
+pub(crate) const TYPE_ENDS: &str = "wasm/type_ends";
+/// The function types (postcard), end to end.
+pub(crate) const TYPE_BYTES: &str = "wasm/types";
+/// No function type's encoding comes near this (at most 256 value types).
+const MAX_TYPE_RECORD: u64 = 4096;
 
 fn root(rest: String) -> String {
     format!("{MACHINE_ROOT}/{rest}")
@@ -94,7 +107,11 @@ fn place(chunk: Chunk) -> Place {
         Chunk::Stack { index } => range("stack".into(), index, hooks::STACK_CHUNK, 8),
         Chunk::Frames { index } => range("frames".into(), index, hooks::FRAME_CHUNK, 16),
         Chunk::Code { instance, index } => range(format!("instance/{instance}/code"), index, hooks::CODE_CHUNK, 20),
-        Chunk::Func { func } => Place::Whole(root(format!("funcs/{func}"))),
+        Chunk::Func { func } => Place::Range {
+            path: FUNCS.into(),
+            offset: u64::from(func) * FUNC_RECORD as u64,
+            len: FUNC_RECORD as u64,
+        },
         Chunk::Instance { instance, index } => {
             let (space, group) = (index >> 40, index & ((1 << 40) - 1));
             range(format!("instance/{instance}/space/{space}"), group, 32, 4)
@@ -114,7 +131,11 @@ fn place(chunk: Chunk) -> Place {
             unit: 1,
         },
         Chunk::Data { data, index } => range(format!("datas/{data}"), index, hooks::DATA_CHUNK, 1),
-        Chunk::Type { id } => Place::Whole(root(format!("types/{id}"))),
+        Chunk::Type { id } => Place::Record {
+            ends: TYPE_ENDS.into(),
+            bytes: TYPE_BYTES.into(),
+            index: u64::from(id),
+        },
     }
 }
 
@@ -163,12 +184,108 @@ fn read_chunk(tree: &mut impl TreeAccess, chunk: Chunk) -> Result<Option<Vec<u8>
             let Some(size) = size_of(tree, &path)? else {
                 return Ok(None);
             };
-            let ty: Option<soru_wasm::types::TableType> =
+            let ty: Option<TableType> =
                 small_value(tree, &format!("{path}/type"))?.and_then(|b| postcard::from_bytes(&b).ok());
             Some(crate::state::serialized(&(size / 8, ty)))
         }
         Place::SegmentLen { path, unit } => Some(crate::state::serialized(&size_of(tree, &path)?.map(|s| s / unit))),
+        Place::Record { ends, bytes, index } => {
+            if (index + 1) * 8 > size_of(tree, &ends)?.unwrap_or(0) {
+                return Ok(None);
+            }
+            let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+            let (from, to) = if index == 0 {
+                (0, word(&tree.read(ends.as_bytes(), 0, 8)?, 0))
+            } else {
+                let both = tree.read(ends.as_bytes(), (index - 1) * 8, 16)?;
+                (word(&both, 0), word(&both, 8))
+            };
+            let size = size_of(tree, &bytes)?.unwrap_or(0);
+            if from > to || to - from > MAX_TYPE_RECORD || to > size {
+                return Err(TreeError::Malformed("a record's bounds are inconsistent"));
+            }
+            Some(tree.read(bytes.as_bytes(), from, (to - from) as usize)?)
+        }
     })
+}
+
+fn size_memory(tree: &mut impl TreeAccess, path: &str, pages: u32, max: Option<u32>) -> Result<(), TreeError> {
+    set_len(tree, path, u64::from(pages) * PAGE_SIZE as u64)?;
+    tree.set_value(format!("{path}/max").as_bytes(), &crate::state::serialized(&max))
+}
+
+fn size_table(tree: &mut impl TreeAccess, path: &str, len: u64, ty: Option<&TableType>) -> Result<(), TreeError> {
+    set_len(tree, path, len * 8)?;
+    match ty {
+        Some(ty) => tree.set_value(format!("{path}/type").as_bytes(), &crate::state::serialized(ty)),
+        None => Ok(()),
+    }
+}
+
+/// Lays out memory `mem`: `pages` zeroed pages, maximum `max`.
+pub(crate) fn create_memory(
+    tree: &mut impl TreeAccess,
+    mem: u32,
+    pages: u32,
+    max: Option<u32>,
+) -> Result<(), TreeError> {
+    size_memory(tree, &root(format!("memory/{mem}")), pages, max)
+}
+
+/// Lays out table `table`: its minimum of null elements, type `ty`.
+pub(crate) fn create_table(tree: &mut impl TreeAccess, table: u32, ty: &TableType) -> Result<(), TreeError> {
+    size_table(
+        tree,
+        &root(format!("tables/{table}")),
+        u64::from(ty.limits.min),
+        Some(ty),
+    )
+}
+
+/// Lays out a segment of `bytes` bytes (element segments: 8 per item),
+/// whose contents are then written into [`region_value`].
+pub(crate) fn create_segment(tree: &mut impl TreeAccess, segment: Chunk, bytes: u64) -> Result<(), TreeError> {
+    match place(segment) {
+        Place::SegmentLen { path, .. } => set_len(tree, &path, bytes),
+        _ => Err(TreeError::Malformed("not a segment")),
+    }
+}
+
+/// The tree value holding the region a ranged chunk is part of (memory,
+/// stack, code, an index space, a table, a segment, the globals...).
+pub(crate) fn region_value(chunk: Chunk) -> Result<String, TreeError> {
+    match place(chunk) {
+        Place::Range { path, .. } => Ok(path),
+        _ => Err(TreeError::Malformed("not a ranged chunk")),
+    }
+}
+
+/// Lays out a machine about to call store function `func`: its registers
+/// and an empty value stack and call-frame stack.
+pub(crate) fn write_entry(tree: &mut impl TreeAccess, func: u32) -> Result<(), TreeError> {
+    tree.set_value(
+        root("registers".into()).as_bytes(),
+        &soru_wasm::layout::entry_registers(func),
+    )?;
+    set_len(tree, &root("stack".into()), 0)?;
+    set_len(tree, &root("frames".into()), 0)
+}
+
+/// Writes `records` as a list of variable-size records (see [`Place::Record`]).
+fn write_records(tree: &mut impl TreeAccess, ends: &str, bytes: &str, records: &[Vec<u8>]) -> Result<(), TreeError> {
+    let mut all = Vec::new();
+    let mut offsets = Vec::with_capacity(records.len() * 8);
+    for record in records {
+        all.extend_from_slice(record);
+        offsets.extend_from_slice(&(all.len() as u64).to_le_bytes());
+    }
+    for (path, data) in [(ends, offsets), (bytes, all)] {
+        tree.delete_value(path.as_bytes())?;
+        if !data.is_empty() {
+            tree.write(path.as_bytes(), 0, &data)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the after-tick content of `chunk` (from `store`/`machine`).
@@ -184,16 +301,12 @@ fn write_chunk(tree: &mut impl TreeAccess, chunk: Chunk, store: &Store, machine:
         Place::MemorySize { path } => {
             let (pages, max): (u32, Option<u32>) =
                 postcard::from_bytes(&encode_chunk(store, machine, chunk)).expect("own encoding");
-            set_len(tree, &path, u64::from(pages) * PAGE_SIZE as u64)?;
-            tree.set_value(format!("{path}/max").as_bytes(), &crate::state::serialized(&max))?;
+            size_memory(tree, &path, pages, max)?;
         }
         Place::TableSize { path } => {
-            let (len, ty): (u64, Option<soru_wasm::types::TableType>) =
+            let (len, ty): (u64, Option<TableType>) =
                 postcard::from_bytes(&encode_chunk(store, machine, chunk)).expect("own encoding");
-            set_len(tree, &path, len * 8)?;
-            if let Some(ty) = ty {
-                tree.set_value(format!("{path}/type").as_bytes(), &crate::state::serialized(&ty))?;
-            }
+            size_table(tree, &path, len, ty.as_ref())?;
         }
         Place::SegmentLen { path, unit } => {
             let len: Option<u64> = postcard::from_bytes(&encode_chunk(store, machine, chunk)).expect("own encoding");
@@ -204,6 +317,9 @@ fn write_chunk(tree: &mut impl TreeAccess, chunk: Chunk, store: &Store, machine:
                 }
             }
         }
+        // Function types never change once instantiated (no tick writes
+        // them); `write_machine` writes the list whole.
+        Place::Record { .. } => {}
     }
     Ok(())
 }
@@ -246,7 +362,10 @@ pub fn write_machine(tree: &mut impl TreeAccess, store: &Store, machine: &Machin
     for chunk in chunks.into_iter().filter(|c| !is_size(c)) {
         write_chunk(tree, chunk, store, machine)?;
     }
-    Ok(())
+    let types: Vec<Vec<u8>> = (0..store.types.len() as u32)
+        .map(|id| encode_chunk(store, machine, Chunk::Type { id }))
+        .collect();
+    write_records(tree, TYPE_ENDS, TYPE_BYTES, &types)
 }
 
 /// A proof of one machine tick.
@@ -372,11 +491,11 @@ pub fn read_machine(tree: &mut impl TreeAccess) -> Result<(Store, Machine), Mach
             }
         }
     }
-    for func in numbered_children(tree, &root("funcs".into()))? {
-        put(tree, Chunk::Func { func })?;
+    for func in 0..tree.size(FUNCS)?.unwrap_or(0) / FUNC_RECORD as u64 {
+        put(tree, Chunk::Func { func: func as u32 })?;
     }
-    for id in numbered_children(tree, &root("types".into()))? {
-        put(tree, Chunk::Type { id })?;
+    for id in 0..tree.size(TYPE_ENDS)?.unwrap_or(0) / 8 {
+        put(tree, Chunk::Type { id: id as u32 })?;
     }
     for index in 0..groups(size(tree, "globals")?, hooks::GLOBAL_CHUNK, 10) {
         put(tree, Chunk::Globals { index })?;

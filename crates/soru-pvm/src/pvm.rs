@@ -18,17 +18,17 @@ use std::sync::Arc;
 use soru_core::hash::blake2b_256;
 use soru_core::{RevealHash, StateHash};
 use soru_tree::{Tree, TreeAccess, TreeError};
-use soru_wasm::exec::{Machine, Outcome, BULK_MEMORY_CHUNK, BULK_TABLE_CHUNK};
+use soru_wasm::exec::{Machine, Outcome};
 use soru_wasm::hooks::{self, NoHooks};
-use soru_wasm::store::Extern;
-use soru_wasm::types::{ExternKind, SegmentMode};
-use soru_wasm::{DecodeError, Decoder, Mode, Module, Store};
+use soru_wasm::region::StoredModule;
+use soru_wasm::{DecodeError, Decoder, Mode, Store};
 
 use crate::decode_store::with_tree_store;
 use crate::durable::{self, tree_path};
 use crate::host::{self, version_for_protocol, HostFn, VERSIONS};
 use crate::hostcall::{self, HostCallResult, HostErr};
 use crate::inspect::PvmHooks;
+use crate::instantiate::{self, InitOutcome, InitStage, InitState};
 use crate::machine_proof::LazyMachine;
 use crate::state::MachineLoading;
 
@@ -204,25 +204,6 @@ pub(crate) struct Meta {
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
-pub(crate) struct InitState {
-    pub(crate) module: Arc<Module>,
-    pub(crate) store: Store,
-    pub(crate) instance: u32,
-    host_fns: Vec<HostFn>,
-    stage: InitStage,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-enum InitStage {
-    Allocate,
-    Elem { segment: usize, done: usize },
-    Data { segment: usize, done: usize },
-    Start,
-    Exports,
-    SaveFallback,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct EvalState {
     pub(crate) store: Store,
     pub(crate) machine: Machine,
@@ -279,12 +260,17 @@ pub(crate) enum Phase {
         kernel: Option<Arc<[u8]>>,
         decoder: Box<Decoder>,
     },
+    /// Linking import `next` of the module left in the decoder's regions.
     Link {
-        module: Arc<Module>,
-        next: usize,
+        module: Box<StoredModule>,
+        next: u64,
         host_fns: Vec<HostFn>,
     },
-    Init(Box<InitState>),
+    /// Laying the machine out in the tree (`crate::instantiate`).
+    Init {
+        init: Box<InitState>,
+        host_fns: Vec<HostFn>,
+    },
     Eval(Box<EvalState>),
     Stuck(StuckReason),
 }
@@ -308,6 +294,9 @@ pub struct ExecStats {
 /// tree (L1) on which the very same step function runs.
 pub struct Pvm<T = Tree> {
     tree: T,
+    /// How a machine in the tree is read when evaluation starts: whole
+    /// (running) or chunk by chunk (a one-step proof).
+    loading: MachineLoading,
     pub(crate) meta: Meta,
     pub(crate) phase: Phase,
     /// Messages written with `write_debug` by the kernel, when captured.
@@ -340,6 +329,7 @@ impl Pvm<Tree> {
         tree.set_value(&key_path(durable::KERNEL_BOOT), boot_sector)?;
         Ok(Self {
             tree,
+            loading: MachineLoading::Whole,
             meta: Meta {
                 current_tick: 0,
                 last_top_level_call: 0,
@@ -403,7 +393,7 @@ impl<T: TreeAccess> Pvm<T> {
         match &self.phase {
             Phase::Collect => Status::Collect,
             Phase::Padding => Status::Padding,
-            Phase::Snapshot | Phase::Decode { .. } | Phase::Link { .. } | Phase::Init(_) => Status::Loading,
+            Phase::Snapshot | Phase::Decode { .. } | Phase::Link { .. } | Phase::Init { .. } => Status::Loading,
             // The start function runs as part of loading the kernel.
             Phase::Eval(e) if e.in_start.is_some() => Status::Loading,
             Phase::Eval(e) => match &e.reveal {
@@ -673,24 +663,18 @@ impl<T: TreeAccess> Pvm<T> {
                 match result {
                     Ok(soru_wasm::decode::Progress::Continue) => self.phase = Phase::Decode { kernel, decoder },
                     Ok(soru_wasm::decode::Progress::Done) => {
-                        let module = if stored {
-                            with_tree_store(&mut self.tree, |store| decoder.finish_stored(store))?
-                                .map_err(|e| PvmError::MalformedState(format!("decoder: {e}")))?
-                        } else {
-                            decoder.finish()
-                        };
+                        // The module stays in the decoder's regions (an
+                        // in-memory decoder writes them into the tree now).
+                        let module = with_tree_store(&mut self.tree, |store| decoder.into_stored_module(store))?
+                            .map_err(|e| PvmError::MalformedState(format!("decoder: {e}")))?;
                         self.phase = Phase::Link {
-                            module: Arc::new(module),
+                            module: Box::new(module),
                             next: 0,
                             host_fns: Vec::new(),
                         }
                     }
                     Err(e) if !e.is_verdict() => return Err(PvmError::MalformedState(format!("decoder: {e}"))),
                     Err(e) => self.load_failed(StuckReason::Decode(describe_decode(&e)))?,
-                }
-                if stored && !matches!(self.phase, Phase::Decode { .. }) {
-                    // The regions a proof's decoder kept in the tree go with it.
-                    self.tree.delete_subtree(crate::decode_store::DECODE_ROOT)?;
                 }
                 self.check_cycle()
             }
@@ -700,8 +684,8 @@ impl<T: TreeAccess> Pvm<T> {
                 mut host_fns,
             } => {
                 self.tick();
-                if let Some(import) = module.imports.get(next) {
-                    match self.link_import(&module, import) {
+                if next < module.imports.len() {
+                    match instantiate::link_import(&mut self.tree, &module, next, self.meta.version)? {
                         Ok(f) => host_fns.push(f),
                         Err(reason) => {
                             self.load_failed(StuckReason::Link(reason))?;
@@ -710,14 +694,13 @@ impl<T: TreeAccess> Pvm<T> {
                     }
                 }
                 if next + 1 >= module.imports.len() {
-                    let store = Store::default();
-                    self.phase = Phase::Init(Box::new(InitState {
-                        module,
-                        store,
-                        instance: 0,
+                    self.phase = Phase::Init {
+                        init: Box::new(InitState {
+                            module: *module,
+                            stage: InitStage::Layout,
+                        }),
                         host_fns,
-                        stage: InitStage::Allocate,
-                    }));
+                    };
                 } else {
                     self.phase = Phase::Link {
                         module,
@@ -727,9 +710,14 @@ impl<T: TreeAccess> Pvm<T> {
                 }
                 self.check_cycle()
             }
-            Phase::Init(init) => {
+            Phase::Init { mut init, host_fns } => {
                 self.tick();
-                self.init_step(init)?;
+                match instantiate::init_step(&mut self.tree, &mut init)? {
+                    InitOutcome::Continue => self.phase = Phase::Init { init, host_fns },
+                    InitOutcome::Failed(reason) => self.load_failed(StuckReason::Init(reason))?,
+                    InitOutcome::RunStart => self.start_eval(host_fns, u32::MAX, Some(init))?,
+                    InitOutcome::Run { memory } => self.start_eval(host_fns, memory, None)?,
+                }
                 self.check_cycle()
             }
             Phase::Eval(e) => self.eval(e, budget, hooks),
@@ -753,24 +741,10 @@ impl<T: TreeAccess> Pvm<T> {
         self.clear_inputs()
     }
 
-    fn link_import(&self, module: &Module, import: &soru_wasm::types::Import) -> Result<HostFn, String> {
-        if import.module != host::HOST_MODULE {
-            return Err(format!("unknown import module {:?}", import.module));
-        }
-        let ExternKind::Func(t) = import.kind else {
-            return Err(format!("import {:?} is not a function", import.name));
-        };
-        let f = HostFn::lookup(&import.name, self.meta.version)
-            .ok_or_else(|| format!("unknown host function {:?} for {}", import.name, self.version()))?;
-        if module.types[t as usize] != f.signature() {
-            return Err(format!("host function {:?} imported with a wrong type", import.name));
-        }
-        Ok(f)
-    }
-
     /// A decode, link or init failure: restore a different fallback kernel
     /// and set `upgrade_error`, or get stuck.
     fn load_failed(&mut self, reason: StuckReason) -> Result<(), PvmError> {
+        instantiate::discard(&mut self.tree)?;
         let current = self.tree.subtree_hash(&key_path(durable::KERNEL_BOOT))?;
         let fallback = self.tree.subtree_hash(&key_path(durable::FALLBACK_KERNEL))?;
         match fallback {
@@ -785,188 +759,38 @@ impl<T: TreeAccess> Pvm<T> {
         }
     }
 
-    fn init_step(&mut self, mut init: Box<InitState>) -> Result<(), PvmError> {
-        match init.stage {
-            InitStage::Allocate => {
-                let imports: Vec<Extern> = init
-                    .host_fns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| Extern::Func(init.store.add_host_func(&f.signature(), i as u32)))
-                    .collect();
-                match init.store.allocate(init.module.clone(), &imports) {
-                    Ok(instance) => {
-                        init.instance = instance;
-                        init.stage = InitStage::Elem { segment: 0, done: 0 };
-                        self.phase = Phase::Init(init);
-                    }
-                    Err(e) => self.load_failed(StuckReason::Init(e.to_string()))?,
-                }
+    /// Enters evaluation of the machine Init laid out in the tree: read
+    /// whole into memory (running), or left there to be read chunk by chunk
+    /// (a one-step proof).
+    fn start_eval(
+        &mut self,
+        host_fns: Vec<HostFn>,
+        memory: u32,
+        in_start: Option<Box<InitState>>,
+    ) -> Result<(), PvmError> {
+        let (store, machine, lazy) = match self.loading {
+            MachineLoading::Whole => {
+                let (store, machine) = crate::machine_proof::read_machine(&mut self.tree)
+                    .map_err(|e| PvmError::MalformedState(format!("wasm: {e}")))?;
+                self.tree
+                    .delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
+                (store, machine, None)
             }
-            InitStage::Elem { segment, done } => {
-                let module = init.module.clone();
-                let Some(seg) = module.elems.get(segment) else {
-                    init.stage = InitStage::Data { segment: 0, done: 0 };
-                    self.phase = Phase::Init(init);
-                    return Ok(());
-                };
-                let inst = init.instance as usize;
-                let elem_addr = index_of(init.store.instances.get(inst).map(|i| &i.elems), segment)?;
-                match seg.mode {
-                    SegmentMode::Active { index, offset } => {
-                        let table = index_of(init.store.instances.get(inst).map(|i| &i.tables), index as usize)?;
-                        let base = init.store.segment_offset(init.instance, &offset) as usize;
-                        let items = init
-                            .store
-                            .elems
-                            .get(elem_addr)
-                            .ok_or_else(corrupt)?
-                            .clone()
-                            .unwrap_or_default();
-                        let table_len = init.store.tables.get(table).ok_or_else(corrupt)?.elems.len();
-                        if done > items.len() {
-                            return Err(corrupt());
-                        }
-                        if base + items.len() > table_len {
-                            return self.load_failed(StuckReason::Init("element segment out of bounds".into()));
-                        }
-                        let n = (items.len() - done).min(BULK_TABLE_CHUNK as usize);
-                        init.store.tables[table].elems[base + done..base + done + n]
-                            .copy_from_slice(&items[done..done + n]);
-                        if done + n < items.len() {
-                            init.stage = InitStage::Elem {
-                                segment,
-                                done: done + n,
-                            };
-                        } else {
-                            init.store.elems[elem_addr] = None;
-                            init.stage = InitStage::Elem {
-                                segment: segment + 1,
-                                done: 0,
-                            };
-                        }
-                    }
-                    SegmentMode::Declarative => {
-                        init.store.elems[elem_addr] = None;
-                        init.stage = InitStage::Elem {
-                            segment: segment + 1,
-                            done: 0,
-                        };
-                    }
-                    SegmentMode::Passive => {
-                        init.stage = InitStage::Elem {
-                            segment: segment + 1,
-                            done: 0,
-                        }
-                    }
-                }
-                self.phase = Phase::Init(init);
+            MachineLoading::Lazy => {
+                let (lazy, store, machine) = LazyMachine::open(&mut self.tree)?;
+                (store, machine, Some(lazy))
             }
-            InitStage::Data { segment, done } => {
-                let module = init.module.clone();
-                let Some(seg) = module.datas.get(segment) else {
-                    init.stage = InitStage::Start;
-                    self.phase = Phase::Init(init);
-                    return Ok(());
-                };
-                if let SegmentMode::Active { index, offset } = seg.mode {
-                    let inst = init.instance as usize;
-                    let mem = index_of(init.store.instances.get(inst).map(|i| &i.memories), index as usize)?;
-                    let base = init.store.segment_offset(init.instance, &offset) as usize;
-                    let memory_len = init.store.memories.get(mem).ok_or_else(corrupt)?.data.len();
-                    if done > seg.bytes.len() {
-                        return Err(corrupt());
-                    }
-                    if base + seg.bytes.len() > memory_len {
-                        return self.load_failed(StuckReason::Init("data segment out of bounds".into()));
-                    }
-                    let n = (seg.bytes.len() - done).min(BULK_MEMORY_CHUNK as usize);
-                    init.store.memories[mem].data[base + done..base + done + n]
-                        .copy_from_slice(&seg.bytes[done..done + n]);
-                    if done + n < seg.bytes.len() {
-                        init.stage = InitStage::Data {
-                            segment,
-                            done: done + n,
-                        };
-                        self.phase = Phase::Init(init);
-                        return Ok(());
-                    }
-                    let data_addr = index_of(init.store.instances.get(inst).map(|i| &i.datas), segment)?;
-                    *init.store.datas.get_mut(data_addr).ok_or_else(corrupt)? = None;
-                }
-                init.stage = InitStage::Data {
-                    segment: segment + 1,
-                    done: 0,
-                };
-                self.phase = Phase::Init(init);
-            }
-            InitStage::Start => match init.module.start {
-                None => {
-                    init.stage = InitStage::Exports;
-                    self.phase = Phase::Init(init);
-                }
-                Some(start) => {
-                    let func = init.store.instances[init.instance as usize].funcs[start as usize];
-                    let machine = Machine::invoke(&init.store, func, &[]).expect("start has type [] -> []");
-                    let store = std::mem::take(&mut init.store);
-                    init.stage = InitStage::Exports;
-                    let host_fns = init.host_fns.clone();
-                    self.phase = Phase::Eval(Box::new(EvalState {
-                        store,
-                        machine,
-                        host_fns,
-                        memory: u32::MAX,
-                        pending_ticks: 0,
-                        reveal: None,
-                        in_start: Some(init),
-                        lazy: None,
-                    }));
-                }
-            },
-            InitStage::Exports => {
-                let inst = init.instance;
-                let run = init.store.export(inst, "kernel_run");
-                let memory = init.store.export(inst, "memory");
-                let run_ok = matches!(run, Some(Extern::Func(f)) if {
-                    let t = init.store.func_type(f);
-                    t.params.is_empty() && t.results.is_empty()
-                });
-                if !run_ok {
-                    return self.load_failed(StuckReason::Init("no kernel_run export of type [] -> []".into()));
-                }
-                if !matches!(memory, Some(Extern::Memory(_))) {
-                    return self.load_failed(StuckReason::Init("memory 0 is not exported as \"memory\"".into()));
-                }
-                init.stage = InitStage::SaveFallback;
-                self.phase = Phase::Init(init);
-            }
-            InitStage::SaveFallback => {
-                let current = self.tree.subtree_hash(&key_path(durable::KERNEL_BOOT))?;
-                let fallback = self.tree.subtree_hash(&key_path(durable::FALLBACK_KERNEL))?;
-                if current != fallback {
-                    self.tree
-                        .copy_subtree(&key_path(durable::KERNEL_BOOT), &key_path(durable::FALLBACK_KERNEL))?;
-                }
-                let inst = init.instance;
-                let Some(Extern::Func(kernel_run)) = init.store.export(inst, "kernel_run") else {
-                    unreachable!("checked in the Exports stage")
-                };
-                let Some(Extern::Memory(memory)) = init.store.export(inst, "memory") else {
-                    unreachable!("checked in the Exports stage")
-                };
-                let machine = Machine::invoke(&init.store, kernel_run, &[]).expect("kernel_run takes no arguments");
-                self.phase = Phase::Eval(Box::new(EvalState {
-                    store: std::mem::take(&mut init.store),
-                    machine,
-                    host_fns: init.host_fns.clone(),
-                    memory,
-                    pending_ticks: 0,
-                    reveal: None,
-                    in_start: None,
-                    lazy: None,
-                }));
-            }
-        }
+        };
+        self.phase = Phase::Eval(Box::new(EvalState {
+            store,
+            machine,
+            host_fns,
+            memory,
+            pending_ticks: 0,
+            reveal: None,
+            in_start,
+            lazy,
+        }));
         Ok(())
     }
 
@@ -1008,9 +832,16 @@ impl<T: TreeAccess> Pvm<T> {
         match outcome {
             Outcome::OutOfTicks => self.phase = Phase::Eval(e),
             Outcome::Returned(_) => match e.in_start.take() {
-                Some(mut init) => {
-                    init.store = std::mem::take(&mut e.store);
-                    self.phase = Phase::Init(init);
+                Some(init) => {
+                    // Init goes on in the tree: put the machine back there.
+                    match &e.lazy {
+                        Some(lazy) => lazy.write_back(&mut self.tree, &e.store, &e.machine)?,
+                        None => crate::machine_proof::write_machine(&mut self.tree, &e.store, &e.machine)?,
+                    }
+                    self.phase = Phase::Init {
+                        init,
+                        host_fns: std::mem::take(&mut e.host_fns),
+                    };
                 }
                 None => {
                     self.clear_flag(durable::STUCK_FLAG)?;
@@ -1131,6 +962,7 @@ impl<T: TreeAccess> Pvm<T> {
         let (tree, meta, phase) = crate::state::read_state(tree, loading)?;
         Ok(Self {
             tree,
+            loading,
             meta,
             phase,
             debug_log: None,
@@ -1175,17 +1007,6 @@ impl Pvm<Tree> {
     pub fn state_hash(&self) -> Result<StateHash, PvmError> {
         Ok(StateHash(self.to_tree()?.root_hash().0))
     }
-}
-
-/// The error for a restored state no execution reaches (a corrupt or forged
-/// snapshot or proof).
-fn corrupt() -> PvmError {
-    PvmError::MalformedState("inconsistent loading state".into())
-}
-
-/// Entry `i` of an instance's index space, as a store address.
-fn index_of(space: Option<&Vec<u32>>, i: usize) -> Result<usize, PvmError> {
-    space.and_then(|s| s.get(i)).map(|&a| a as usize).ok_or_else(corrupt)
 }
 
 /// Tree directory of the unread inputs.

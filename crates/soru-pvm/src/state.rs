@@ -15,8 +15,9 @@ use soru_tree::TreeAccess;
 
 use crate::decode_store::{with_tree_store, DECODE_ROOT};
 use crate::host::HostFn;
+use crate::instantiate::InitState;
 use crate::machine_proof::LazyMachine;
-use crate::pvm::{EvalState, InitState, Meta, PendingReveal, Phase, PvmError};
+use crate::pvm::{EvalState, Meta, PendingReveal, Phase, PvmError};
 
 const META: &[u8] = b"pvm/meta";
 const PHASE: &[u8] = b"pvm/phase";
@@ -58,15 +59,20 @@ pub(crate) fn write_state<T: TreeAccess>(tree: &mut T, meta: &Meta, phase: &Phas
             let mut bytes = vec![OTHER_TAG];
             bytes.extend(serialized(other));
             tree.set_value(PHASE, &bytes)?;
-            tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
             match other {
+                // Linking and instantiating work in the tree itself: the
+                // module in `pvm/decode`, the machine being laid out in `wasm`.
+                Phase::Link { .. } | Phase::Init { .. } => {}
                 // A decoder read from the tree left its regions there.
                 Phase::Decode { decoder, .. } if decoder.is_stored() => {}
                 Phase::Decode { decoder, .. } => {
                     tree.delete_subtree(DECODE_ROOT)?;
                     with_tree_store(tree, |store| decoder.save(store))?.map_err(|e| malformed("pvm/decode", e))?;
                 }
-                _ => {}
+                _ => {
+                    tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
+                    tree.delete_subtree(DECODE_ROOT)?;
+                }
             }
         }
     }
@@ -117,6 +123,12 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
     let phase = match phase_bytes.split_first() {
         Some((&OTHER_TAG, rest)) => {
             let mut phase: Phase = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
+            if matches!(phase, Phase::Link { .. } | Phase::Init { .. }) {
+                // Both stay in the tree, running or proving.
+                tree.delete_value(META)?;
+                tree.delete_value(PHASE)?;
+                return Ok((tree, meta, phase));
+            }
             if let Phase::Decode { decoder, .. } = &mut phase {
                 if loading == MachineLoading::Lazy {
                     // A proof's Decode tick reads the decoder's regions in place.
@@ -130,22 +142,13 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
         }
         Some((&EVAL_TAG, rest)) => {
             let header: EvalHeader = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
-            // The start function's return hands the whole store back to
-            // Init, so it runs on a whole machine.
-            let lazy_machine = loading == MachineLoading::Lazy && header.in_start.is_none();
+            let lazy_machine = loading == MachineLoading::Lazy;
             let (store, machine, lazy) = if lazy_machine {
                 let (lazy, store, machine) = LazyMachine::open(&mut tree)?;
                 (store, machine, Some(lazy))
             } else {
-                let (mut store, machine) =
+                let (store, machine) =
                     crate::machine_proof::read_machine(&mut tree).map_err(|e| malformed("wasm", e))?;
-                if let Some(init) = &header.in_start {
-                    // The chunks hold what execution needs; the start function's
-                    // caller also needs the module's exports, kept with the init state.
-                    if let Some(instance) = store.instances.get_mut(init.instance as usize) {
-                        instance.module = init.module.clone();
-                    }
-                }
                 (store, machine, None)
             };
             let phase = Phase::Eval(Box::new(EvalState {

@@ -241,3 +241,95 @@ fn forged_states_are_rejected_never_crash_the_verifier() {
     println!("forged states: {forged}, rejected: {rejected}");
     assert!(forged > 1000 && rejected > 0);
 }
+
+/// A kernel whose instantiation does everything Init slices: two tables,
+/// globals (one a function reference), active, passive and declarative
+/// element segments, active and passive data segments, a start function;
+/// `kernel_run` then uses the passive segments, calls through both tables
+/// with structurally equal but distinct type indices, and reports.
+const INSTANTIATION_WAT: &str = r#"(module
+  (import "smart_rollup_core" "write_output" (func $out (param i32 i32) (result i32)))
+  (type $t0 (func (result i32)))
+  (type $t1 (func (result i32)))
+  (memory (export "memory") 1)
+  (table $a 4 funcref)
+  (table $b 3 funcref)
+  (global $g (mut i32) (i32.const 7))
+  (global $f funcref (ref.func $nine))
+  (func $seven (type $t0) (i32.const 7))
+  (func $nine (type $t1) (i32.const 9))
+  (func $start
+    (global.set $g (i32.add (global.get $g) (i32.const 100)))
+    (i32.store8 (i32.const 40) (i32.const 0x55)))
+  (elem (table $a) (i32.const 1) func $seven $nine)
+  (elem $p funcref (ref.func $nine) (ref.null func) (ref.func $seven))
+  (elem declare func $start)
+  (data (i32.const 16) "active")
+  (data $d "passive!")
+  (start $start)
+  (func (export "kernel_run")
+    (table.init $b $p (i32.const 0) (i32.const 0) (i32.const 3))
+    (elem.drop $p)
+    (memory.init $d (i32.const 200) (i32.const 0) (i32.const 8))
+    (data.drop $d)
+    (i32.store (i32.const 100) (call_indirect $a (type $t1) (i32.const 1)))
+    (i32.store (i32.const 104) (call_indirect $a (type $t0) (i32.const 2)))
+    (i32.store (i32.const 108) (call_indirect $b (type $t0) (i32.const 0)))
+    (i32.store (i32.const 112) (global.get $g))
+    (i32.store (i32.const 116) (call_indirect $b (type $t1) (i32.const 2)))
+    (drop (call $out (i32.const 16) (i32.const 6)))
+    (drop (call $out (i32.const 200) (i32.const 8)))
+    (drop (call $out (i32.const 100) (i32.const 20)))
+    (drop (call $out (i32.const 40) (i32.const 1)))))"#;
+
+#[test]
+fn every_loading_tick_proves_the_true_next_state() {
+    let kernels = [
+        ("instantiation", wat::parse_str(INSTANTIATION_WAT).expect("valid wat")),
+        ("counter", common::example_kernel("counter")),
+    ];
+    for (name, kernel) in kernels {
+        let mut pvm = Pvm::install_boot_sector(&common::config(10_000_000), &kernel).expect("genesis");
+        common::feed(&mut pvm, 1, &[b"x"]);
+        // Decode is proved elsewhere; from Link on, every tick is proved up
+        // to and past the one entering `kernel_run`.
+        while !matches!(phase_name(&pvm).as_str(), "Link") {
+            pvm.step().expect("steps");
+        }
+        let mut sizes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut eval_ticks = 0;
+        while eval_ticks < 100 {
+            let phase = match pvm.status() {
+                soru_pvm::Status::Loading => phase_name(&pvm),
+                _ => {
+                    eval_ticks += 1;
+                    "kernel_run".to_string()
+                }
+            };
+            sizes.entry(phase).or_default().push(check_and_step(&mut pvm, None));
+        }
+        for (phase, s) in &sizes {
+            println!(
+                "{name} {phase}: {} ticks, largest proof {} B",
+                s.len(),
+                s.iter().max().expect("some")
+            );
+        }
+        assert!(
+            sizes.contains_key("Init") && sizes.contains_key("Link"),
+            "{name}: {:?}",
+            sizes.keys()
+        );
+        if name == "instantiation" {
+            assert!(sizes.contains_key("Eval"), "the start function ran on the lazy machine");
+            pvm.run_until_input(u128::MAX).expect("runs");
+            let outbox = pvm.outbox(1).expect("outbox");
+            let report: Vec<u8> = [7u32, 9, 9, 107, 7].iter().flat_map(|v| v.to_le_bytes()).collect();
+            assert_eq!(
+                outbox,
+                vec![b"active".to_vec(), b"passive!".to_vec(), report, vec![0x55]],
+                "segments, tables, globals and the start function as instantiated"
+            );
+        }
+    }
+}

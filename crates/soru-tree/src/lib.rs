@@ -34,7 +34,7 @@ pub use error::{DurableKeyError, ProofError, TreeError};
 pub use node::{NodeHash, CHUNK_SIZE, MAX_VALUE_SIZE};
 pub use path::{validate_durable_key, MAX_DURABLE_KEY_LEN, MAX_PATH_SEGMENTS, MAX_SEGMENT_LEN};
 #[cfg(feature = "prover")]
-pub use proof::RecordingTree;
+pub use proof::{with_one_node_dropped, RecordingTree};
 pub use proof::{Proof, VerifierTree, PROOF_VERSION};
 #[cfg(feature = "store")]
 pub use store::{GcStats, NodeStore, WriteStats};

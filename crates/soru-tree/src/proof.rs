@@ -88,7 +88,7 @@ impl fmt::Debug for Proof {
 }
 
 #[cfg(feature = "prover")]
-pub use recording::RecordingTree;
+pub use recording::{with_one_node_dropped, RecordingTree};
 
 /// The recording backend and the proof encoder (the prover's side).
 #[cfg(feature = "prover")]
@@ -155,6 +155,61 @@ mod recording {
     }
 
     tree_access_via_cursor!(RecordingTree, |rec| rec.cursor());
+
+    /// Every variant of `proof` with one more node blinded (an opened node
+    /// written as its hash, so its subtree is gone): each has the same
+    /// before-hash and holds less state. For tampering tests of verifiers:
+    /// an operation that needs the dropped node must fail on every variant.
+    pub fn with_one_node_dropped(proof: &Proof) -> Result<Vec<Proof>, ProofError> {
+        let verifier = VerifierTree::new(proof.as_bytes())?;
+        let root = &verifier.tree.root;
+        let mut opened = HashSet::new();
+        let mut todo = vec![Emit::Dir(root)];
+        while let Some(item) = todo.pop() {
+            match item {
+                Emit::Dir(r) => {
+                    let Some(node) = r.loaded() else { continue };
+                    opened.insert(r.id());
+                    if let Some(children) = &node.children {
+                        todo.push(Emit::Trie(children));
+                    }
+                    if let Some(value) = &node.value {
+                        todo.push(Emit::Data(value.data.as_ref(), 0));
+                    }
+                }
+                Emit::Data(None, _) => {}
+                Emit::Data(Some(r), _) => {
+                    let Some(node) = r.loaded() else { continue };
+                    opened.insert(r.id());
+                    if let DataNode::Branch { left, right } = node {
+                        todo.push(Emit::Data(left.as_ref(), 0));
+                        todo.push(Emit::Data(right.as_ref(), 0));
+                    }
+                }
+                Emit::Trie(t) => {
+                    let Some(node) = t.node.loaded() else { continue };
+                    opened.insert(t.node.id());
+                    match node {
+                        TrieNode::Branch { left, right, .. } => {
+                            todo.push(Emit::Trie(left));
+                            todo.push(Emit::Trie(right));
+                        }
+                        TrieNode::Leaf { dir, .. } => todo.push(Emit::Dir(dir)),
+                    }
+                }
+            }
+        }
+        let mut ids: Vec<usize> = opened.iter().copied().collect();
+        ids.sort_unstable();
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                let mut fewer = opened.clone();
+                fewer.remove(&id);
+                Proof(encode(&fewer, root))
+            })
+            .collect())
+    }
 
     pub(super) fn write_varint(out: &mut Vec<u8>, mut v: u64) {
         while v >= 0x80 {

@@ -21,12 +21,12 @@
 //! or `f64` type or float instruction with [`DecodeError::FloatsForbidden`];
 //! [`Mode::Conformance`] accepts them (used to run the spec suite).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use crate::code::Op;
 use crate::limits;
 use crate::region::{
-    BlockType, Ctrl, CtrlKind, DataHeader, DecodeStore, ElemHeader, NoStore, Region, RegionId, VarRegion,
+    BlockType, Ctrl, CtrlKind, DataHeader, DecodeStore, ElemHeader, NoStore, Region, RegionId, StoredModule, VarRegion,
 };
 use crate::types::*;
 
@@ -233,9 +233,10 @@ pub struct Decoder {
     globals: Region<GlobalType>,
     global_inits: Region<ConstExpr>,
     exports: VarRegion<Export>,
-    /// Export names seen, in memory (`None`: in the store).
+    /// Export names seen and the export each names, in memory (`None`: in
+    /// the store).
     #[serde(skip)]
-    export_names: Option<BTreeSet<Vec<u8>>>,
+    export_names: Option<BTreeMap<Vec<u8>, u32>>,
     elems: Region<ElemHeader>,
     elem_items: Region<ConstExpr>,
     datas: Region<DataHeader>,
@@ -293,7 +294,7 @@ impl Decoder {
             globals: Region::new(RegionId::Globals),
             global_inits: Region::new(RegionId::GlobalInits),
             exports: VarRegion::new(RegionId::ExportEnds, RegionId::ExportBytes),
-            export_names: Some(BTreeSet::new()),
+            export_names: Some(BTreeMap::new()),
             elems: Region::new(RegionId::Elems),
             elem_items: Region::new(RegionId::ElemItems),
             datas: Region::new(RegionId::Datas),
@@ -392,6 +393,46 @@ impl Decoder {
         })
     }
 
+    /// The decoded module left in the decoder's regions (call after
+    /// [`Progress::Done`]): an in-memory decoder first writes them into
+    /// `s`, whose regions must be empty; the validator's scratch regions
+    /// are emptied. The module is then read record by record, so
+    /// instantiating it can be sliced like decoding was.
+    pub fn into_stored_module(self, s: &mut dyn DecodeStore) -> Result<StoredModule> {
+        if !matches!(self.phase, Phase::Finished) {
+            return Err(corrupt("the module is not decoded yet"));
+        }
+        if let Some(names) = &self.export_names {
+            for (name, &index) in names {
+                s.insert_name(name, index).map_err(DecodeError::Store)?;
+            }
+        }
+        for scratch in [RegionId::Refs, RegionId::Locals, RegionId::Stack, RegionId::Ctrls] {
+            s.resize(scratch, 0).map_err(DecodeError::Store)?;
+        }
+        Ok(StoredModule {
+            types: self.types.into_stored(s)?,
+            imports: self.imports.into_stored(s)?,
+            func_types: self.func_types.into_stored(s)?,
+            num_imported_funcs: self.num_imported_funcs,
+            tables: self.tables.into_stored(s)?,
+            num_imported_tables: self.num_imported_tables,
+            memories: self.memories,
+            num_imported_memories: self.num_imported_memories,
+            globals: self.globals.into_stored(s)?,
+            num_imported_globals: self.num_imported_globals,
+            global_inits: self.global_inits.into_stored(s)?,
+            exports: self.exports.into_stored(s)?,
+            start: self.start,
+            elems: self.elems.into_stored(s)?,
+            elem_items: self.elem_items.into_stored(s)?,
+            datas: self.datas.into_stored(s)?,
+            data_bytes: self.data_bytes.into_stored(s)?,
+            bodies: self.bodies.into_stored(s)?,
+            code: self.code.into_stored(s)?,
+        })
+    }
+
     /// Writes an in-memory decoder's regions and export names into an
     /// empty store (the serialized decoder then describes them).
     pub fn save(&self, s: &mut dyn DecodeStore) -> Result<()> {
@@ -413,8 +454,8 @@ impl Decoder {
         self.stack.save(s)?;
         self.ctrls.save(s)?;
         if let Some(names) = &self.export_names {
-            for name in names {
-                s.insert_name(name).map_err(DecodeError::Store)?;
+            for (name, &index) in names {
+                s.insert_name(name, index).map_err(DecodeError::Store)?;
             }
         }
         Ok(())
@@ -445,7 +486,8 @@ impl Decoder {
                 .exports
                 .to_vec(s)?
                 .into_iter()
-                .map(|e| e.name.into_bytes())
+                .enumerate()
+                .map(|(i, e)| (e.name.into_bytes(), i as u32))
                 .collect();
             self.export_names = Some(names);
         }
@@ -950,10 +992,16 @@ impl Unit<'_> {
         Ok(self.d.refs.get(self.s, byte)? & (1 << (f % 8)) != 0)
     }
 
-    fn insert_export_name(&mut self, name: &str) -> Result<bool> {
+    fn insert_export_name(&mut self, name: &str, index: u32) -> Result<bool> {
         match &mut self.d.export_names {
-            Some(names) => Ok(names.insert(name.as_bytes().to_vec())),
-            None => self.s.insert_name(name.as_bytes()).map_err(DecodeError::Store),
+            Some(names) => match names.entry(name.as_bytes().to_vec()) {
+                std::collections::btree_map::Entry::Occupied(_) => Ok(false),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(index);
+                    Ok(true)
+                }
+            },
+            None => self.s.insert_name(name.as_bytes(), index).map_err(DecodeError::Store),
         }
     }
 
@@ -1256,7 +1304,8 @@ impl Unit<'_> {
                 if kind == ExportKind::Func {
                     self.declare_ref(index)?;
                 }
-                if !self.insert_export_name(&name)? {
+                let export_index = u32::try_from(self.d.exports.len()).map_err(|_| corrupt("export count"))?;
+                if !self.insert_export_name(&name, export_index)? {
                     return Err(self.invalid("duplicate export name"));
                 }
                 self.d.exports.push(self.s, Export { name, kind, index })?;

@@ -177,7 +177,13 @@ impl Machine {
                 ty.params.len()
             )));
         }
-        let mut m = Machine {
+        Ok(Self::entry(func, args))
+    }
+
+    /// A machine about to call `func` with `args` (the entry call itself is
+    /// set up by the first `run`, which checks the function).
+    pub(crate) fn entry(func: u32, args: &[u64]) -> Self {
+        Machine {
             stack: args.to_vec(),
             frames: Vec::new(),
             pc: u32::MAX,
@@ -187,10 +193,7 @@ impl Machine {
             pending: None,
             state: State::Running,
             started: false,
-        };
-        // The entry call itself is set up by the first `run`.
-        m.pc = u32::MAX;
-        Ok(m)
+        }
     }
 
     /// A machine with nothing in it, to be filled by [`crate::layout::load_chunks`].
@@ -296,6 +299,10 @@ impl Machine {
         if H::ENABLED {
             hooks.call(addr);
             if let Err(m) = hooks.read(Chunk::Func { func: addr }) {
+                return Some(Outcome::Missing(m));
+            }
+            let id = store.funcs[addr as usize].type_id();
+            if let Err(m) = hooks.read(Chunk::Type { id }) {
                 return Some(Outcome::Missing(m));
             }
         }
@@ -929,6 +936,9 @@ impl Machine {
                 Op::BrTableEntry { .. } => unreachable!("br_table entries are not executed"),
                 Op::Return => {
                     read!(Chunk::Func { func: self.func });
+                    read!(Chunk::Type {
+                        id: store.funcs[self.func as usize].type_id()
+                    });
                     let arity = store.func_type(self.func).results.len();
                     let len = self.stack.len();
                     let fp = self.fp as usize;
@@ -994,8 +1004,15 @@ impl Machine {
                     }
                     let addr = func_of_ref(r);
                     read!(Chunk::Func { func: addr });
-                    if store.funcs[addr as usize].type_id() != want {
-                        trap!(Trap::IndirectCallTypeMismatch);
+                    let have = store.funcs[addr as usize].type_id();
+                    // Function types match structurally; equal ids are the
+                    // common case and need no type read.
+                    if have != want {
+                        read!(Chunk::Type { id: have });
+                        read!(Chunk::Type { id: want });
+                        if store.types[have as usize] != store.types[want as usize] {
+                            trap!(Trap::IndirectCallTypeMismatch);
+                        }
                     }
                     if let Some(o) = self.enter(store, addr, code, hooks) {
                         return o;

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::code::Op;
 use crate::exec::{Frame, Machine};
 use crate::hooks::{self, Chunk, Hooks, Missing};
+use crate::limits;
 use crate::region::{byte_valtype, valtype_byte};
 use crate::store::{FuncInst, GlobalInst, Instance, MemInst, Store, TableInst, PAGE_SIZE};
 use crate::types::{FuncBody, FuncType, GlobalType, Limits, Module, TableType, ValType};
@@ -36,6 +37,29 @@ pub enum LayoutError {
 
 fn enc<T: Serialize>(v: &T) -> Vec<u8> {
     postcard::to_stdvec(v).expect("in-memory serialization cannot fail")
+}
+
+/// Refuses a size beyond what any execution reaches: a partial state's
+/// stand-ins are sized by the sizes it claims, so a forged size must not
+/// make the verifier allocate without bound.
+fn within(chunk: Chunk, size: u64, limit: u64) -> Result<usize, LayoutError> {
+    if size > limit {
+        return Err(LayoutError::Malformed {
+            chunk,
+            reason: format!("size {size} beyond the limit {limit}"),
+        });
+    }
+    Ok(size as usize)
+}
+
+/// Zero-extends `v` to `len`. A fresh vector of integers is allocated
+/// zeroed (`vec![0; n]`), which costs no memory until written.
+fn grow_zeroed<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
+    if v.is_empty() {
+        *v = vec![T::default(); len];
+    } else if v.len() < len {
+        v.resize(len, T::default());
+    }
 }
 
 fn dec<'a, T: Deserialize<'a>>(chunk: Chunk, bytes: &'a [u8]) -> Result<T, LayoutError> {
@@ -241,19 +265,19 @@ pub fn encode_chunk(store: &Store, machine: &Machine, chunk: Chunk) -> Vec<u8> {
                 .map_or(&[][..], |i| &i.module.code[..]);
             encode_range(code, index, hooks::CODE_CHUNK)
         }
-        Chunk::Func { func } => {
-            let f = store.funcs.get(func as usize);
-            let body: Option<FuncBody> = match f {
-                Some(FuncInst::Wasm { instance, body, .. }) => store.instances[*instance as usize]
-                    .module
-                    .bodies
-                    .get(*body as usize)
-                    .cloned(),
-                _ => None,
-            };
-            let ty: Option<&FuncType> = f.map(|f| &store.types[f.type_id() as usize]);
-            enc(&(f, body, ty))
-        }
+        Chunk::Func { func } => match store.funcs.get(func as usize) {
+            Some(f) => {
+                let body = match f {
+                    FuncInst::Wasm { instance, body, .. } => store
+                        .instances
+                        .get(*instance as usize)
+                        .and_then(|i| i.module.bodies.get(*body as usize)),
+                    FuncInst::Host { .. } => None,
+                };
+                func_record(f, body).to_vec()
+            }
+            None => Vec::new(),
+        },
         Chunk::Instance { instance, index } => {
             let (space, group) = (index >> 40, index & ((1 << 40) - 1));
             store
@@ -291,8 +315,81 @@ pub fn encode_chunk(store: &Store, machine: &Machine, chunk: Chunk) -> Vec<u8> {
                     .unwrap_or_default()
             }
         }
-        Chunk::Type { id } => enc(&store.types.get(id as usize)),
+        Chunk::Type { id } => store.types.get(id as usize).map(enc).unwrap_or_default(),
     }
+}
+
+/// Bytes of a function descriptor ([`Chunk::Func`]): the `Wasm`/`Host`
+/// tag (1 host, 2 wasm: zeros are no function), the type id, then the host
+/// id, or the instance, body index and body descriptor; zero-padded.
+pub const FUNC_RECORD: usize = 32;
+
+/// The [`FUNC_RECORD`] bytes of `f`; `body` is its descriptor (for a
+/// function defined by an instance).
+pub fn func_record(f: &FuncInst, body: Option<&FuncBody>) -> [u8; FUNC_RECORD] {
+    let mut out = [0u8; FUNC_RECORD];
+    let mut put = |at: usize, v: u32| out[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    match *f {
+        FuncInst::Host { type_id, host_id } => {
+            put(1, type_id);
+            put(5, host_id);
+            out[0] = 1;
+        }
+        FuncInst::Wasm {
+            instance,
+            body: index,
+            type_id,
+        } => {
+            put(1, type_id);
+            put(5, instance);
+            put(9, index);
+            if let Some(b) = body {
+                put(13, b.type_index);
+                put(17, b.start);
+                put(21, b.num_locals);
+                put(25, b.max_height);
+            }
+            out[0] = 2;
+        }
+    }
+    out
+}
+
+fn parse_func_record(bytes: &[u8]) -> Option<(FuncInst, Option<FuncBody>)> {
+    if bytes.len() != FUNC_RECORD {
+        return None;
+    }
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    match bytes[0] {
+        1 => Some((
+            FuncInst::Host {
+                type_id: word(1),
+                host_id: word(5),
+            },
+            None,
+        )),
+        2 => Some((
+            FuncInst::Wasm {
+                type_id: word(1),
+                instance: word(5),
+                body: word(9),
+            },
+            Some(FuncBody {
+                type_index: word(13),
+                start: word(17),
+                num_locals: word(21),
+                max_height: word(25),
+            }),
+        )),
+        _ => None,
+    }
+}
+
+/// The [`Chunk::Registers`] bytes of a machine about to call store function
+/// `func` with no arguments (what [`Machine::invoke`] builds), for an
+/// embedder that lays a machine out without holding its store.
+pub fn entry_registers(func: u32) -> Vec<u8> {
+    encode_chunk(&Store::default(), &Machine::entry(func, &[]), Chunk::Registers)
 }
 
 fn ensure<T: Clone>(v: &mut Vec<T>, len: usize, fill: T) {
@@ -407,6 +504,76 @@ fn freeze_datas(store: &mut Store, datas: BTreeMap<u32, Vec<u8>>) {
     }
 }
 
+/// Most instances a store laid out in chunks may have (a kernel has one).
+const MAX_INSTANCES: u64 = 1 << 16;
+
+/// Refuses a chunk no execution within soru's limits has: a partial
+/// state's stand-ins are dense vectors, so a forged far address or offset
+/// must not make the verifier allocate without bound. Offsets are checked
+/// only for chunks with contents (an access beyond a region's end, which
+/// the tick traps on, reads an empty chunk).
+fn check_bounds(chunk: Chunk, bytes: &[u8]) -> Result<(), LayoutError> {
+    use limits::*;
+    let beyond = |what: &str| LayoutError::Malformed {
+        chunk,
+        reason: format!("{what} beyond soru's limits"),
+    };
+    let address = |a: u32, limit: usize, what: &str| {
+        if u64::from(a) >= limit as u64 {
+            Err(beyond(what))
+        } else {
+            Ok(())
+        }
+    };
+    let offset = |index: u64, per: u64, limit: u64| {
+        if !bytes.is_empty() && index.saturating_mul(per) >= limit {
+            Err(beyond("offset"))
+        } else {
+            Ok(())
+        }
+    };
+    match chunk {
+        Chunk::Registers => Ok(()),
+        Chunk::Memory { mem, index } => {
+            address(mem, MAX_INSTANCES as usize, "memory")?;
+            offset(index, hooks::MEMORY_CHUNK, MAX_MEMORY_PAGES * PAGE_SIZE as u64)
+        }
+        Chunk::MemorySize { mem } => address(mem, MAX_INSTANCES as usize, "memory"),
+        Chunk::Stack { index } => offset(index, hooks::STACK_CHUNK, MAX_STACK_SLOTS as u64),
+        Chunk::Frames { index } => offset(index, hooks::FRAME_CHUNK, MAX_FRAMES as u64),
+        Chunk::Code { instance, index } => {
+            address(instance, MAX_INSTANCES as usize, "instance")?;
+            offset(index, hooks::CODE_CHUNK, MAX_CODE_OPS as u64)
+        }
+        Chunk::Func { func } => address(func, MAX_FUNCTIONS, "function"),
+        Chunk::Instance { instance, index } => {
+            address(instance, MAX_INSTANCES as usize, "instance")?;
+            offset(index & ((1 << 40) - 1), 32, MAX_FUNCTIONS.max(MAX_GLOBALS) as u64)
+        }
+        Chunk::Globals { index } => offset(index, hooks::GLOBAL_CHUNK, MAX_GLOBALS as u64),
+        Chunk::Table { table, index } => {
+            address(table, MAX_TABLES, "table")?;
+            offset(index, hooks::TABLE_CHUNK, u64::from(MAX_TABLE_ELEMS))
+        }
+        Chunk::TableSize { table } => address(table, MAX_TABLES, "table"),
+        Chunk::Elem { elem, index } => {
+            address(elem, MAX_SEGMENTS, "segment")?;
+            match index {
+                u64::MAX => Ok(()),
+                _ => offset(index, hooks::TABLE_CHUNK, MAX_SEGMENT_ITEMS as u64),
+            }
+        }
+        Chunk::Data { data, index } => {
+            address(data, MAX_SEGMENTS, "segment")?;
+            match index {
+                u64::MAX => Ok(()),
+                _ => offset(index, hooks::DATA_CHUNK, MAX_DATA_SEGMENT_BYTES as u64),
+            }
+        }
+        Chunk::Type { id } => address(id, MAX_TYPES, "type"),
+    }
+}
+
 fn apply(
     store: &mut Store,
     machine: &mut Machine,
@@ -414,6 +581,7 @@ fn apply(
     chunk: Chunk,
     bytes: &[u8],
 ) -> Result<(), LayoutError> {
+    check_bounds(chunk, bytes)?;
     match chunk {
         Chunk::Registers => {
             let r: Registers = dec(chunk, bytes)?;
@@ -424,9 +592,12 @@ fn apply(
             machine.pending = r.pending;
             machine.state = r.state;
             machine.started = r.started;
-            machine.stack.resize(r.stack_len as usize, 0);
+            let stack_len = within(chunk, r.stack_len, limits::MAX_STACK_SLOTS as u64)?;
+            let frames_len = within(chunk, r.frames_len, limits::MAX_FRAMES as u64)?;
+            grow_zeroed(&mut machine.stack, stack_len);
+            machine.stack.truncate(stack_len);
             machine.frames.resize(
-                r.frames_len as usize,
+                frames_len,
                 Frame {
                     ret_pc: 0,
                     fp: 0,
@@ -437,6 +608,7 @@ fn apply(
         }
         Chunk::MemorySize { mem } => {
             let (pages, max): (u32, Option<u32>) = dec(chunk, bytes)?;
+            within(chunk, u64::from(pages), limits::MAX_MEMORY_PAGES)?;
             let m = ensure_memory(store, mem);
             m.max = max;
             // A fresh zeroed allocation is lazily backed by the OS.
@@ -488,12 +660,19 @@ fn apply(
             write_range(&mut module.code, index, hooks::CODE_CHUNK, &ops, Op::Unreachable);
         }
         Chunk::Func { func } => {
-            let (f, body, ty): (Option<FuncInst>, Option<FuncBody>, Option<FuncType>) = dec(chunk, bytes)?;
-            let Some(f) = f else { return Ok(()) };
-            if let Some(ty) = ty {
-                let id = f.type_id() as usize;
-                ensure(&mut store.types, id + 1, FuncType::default());
-                store.types[id] = ty;
+            // Beyond the descriptors: no function (a forged address).
+            if bytes.is_empty() {
+                return Ok(());
+            }
+            let bad = |reason: &str| LayoutError::Malformed {
+                chunk,
+                reason: reason.into(),
+            };
+            let (f, body) = parse_func_record(bytes).ok_or_else(|| bad("bad function record"))?;
+            if let FuncInst::Wasm { instance, body, .. } = f {
+                if u64::from(instance) >= MAX_INSTANCES || body as usize >= limits::MAX_FUNCTIONS {
+                    return Err(bad("function of an instance or body beyond soru's limits"));
+                }
             }
             if let (FuncInst::Wasm { instance, body: b, .. }, Some(body)) = (&f, body) {
                 let inst = ensure_instance(store, *instance);
@@ -540,7 +719,9 @@ fn apply(
             if let Some(ty) = ty {
                 t.ty = ty;
             }
-            t.elems.resize(len as usize, 0);
+            let len = within(chunk, len, u64::from(limits::MAX_TABLE_ELEMS))?;
+            grow_zeroed(&mut t.elems, len);
+            t.elems.truncate(len);
         }
         Chunk::Table { table, index } => {
             let elems: Vec<u64> = decode_range(chunk, bytes)?;
@@ -551,7 +732,10 @@ fn apply(
             ensure(&mut store.elems, elem as usize + 1, None);
             if index == u64::MAX {
                 let len: Option<u64> = dec(chunk, bytes)?;
-                store.elems[elem as usize] = len.map(|n| vec![0; n as usize]);
+                let len = len
+                    .map(|n| within(chunk, n, limits::MAX_SEGMENT_ITEMS as u64))
+                    .transpose()?;
+                store.elems[elem as usize] = len.map(|n| vec![0; n]);
             } else {
                 let items: Vec<u64> = decode_range(chunk, bytes)?;
                 let seg = store.elems[elem as usize].get_or_insert_with(Vec::new);
@@ -563,7 +747,10 @@ fn apply(
                 let len: Option<u64> = dec(chunk, bytes)?;
                 match len {
                     Some(n) => {
-                        datas.entry(data).or_default().resize(n as usize, 0);
+                        let n = within(chunk, n, limits::MAX_DATA_SEGMENT_BYTES as u64)?;
+                        let bytes = datas.entry(data).or_default();
+                        grow_zeroed(bytes, n);
+                        bytes.truncate(n);
                     }
                     None => {
                         ensure(&mut store.datas, data as usize + 1, None);
@@ -575,11 +762,9 @@ fn apply(
             }
         }
         Chunk::Type { id } => {
-            let ty: Option<FuncType> = dec(chunk, bytes)?;
-            if let Some(ty) = ty {
-                ensure(&mut store.types, id as usize + 1, FuncType::default());
-                store.types[id as usize] = ty;
-            }
+            let ty: FuncType = dec(chunk, bytes)?;
+            ensure(&mut store.types, id as usize + 1, FuncType::default());
+            store.types[id as usize] = ty;
         }
     }
     Ok(())

@@ -12,9 +12,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::code::Op;
 use crate::decode::DecodeError;
 use crate::layout::FixedWidth;
-use crate::types::{ConstExpr, FuncBody, GlobalType, SegmentMode, TableType, ValType};
+use crate::types::{
+    ConstExpr, Export, FuncBody, FuncType, GlobalType, Import, MemoryType, SegmentMode, TableType, ValType,
+};
 
 /// Which region of a decoder's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -127,8 +130,11 @@ pub trait DecodeStore {
     /// Cuts or zero-extends a region to `len` bytes; a region of length 0
     /// does not exist in the store.
     fn resize(&mut self, region: RegionId, len: u64) -> Result<(), String>;
-    /// Adds an export name to the set of names seen; `false` if it was there.
-    fn insert_name(&mut self, name: &[u8]) -> Result<bool, String>;
+    /// Adds an export name, naming export `index`, to the names seen;
+    /// `false` if it was there.
+    fn insert_name(&mut self, name: &[u8], index: u32) -> Result<bool, String>;
+    /// The export an export name names, if it was seen.
+    fn lookup_name(&mut self, name: &[u8]) -> Result<Option<u32>, String>;
 }
 
 /// The store of an in-memory decoder: it has none.
@@ -151,7 +157,10 @@ impl DecodeStore for NoStore<'_> {
     fn resize(&mut self, _: RegionId, _: u64) -> Result<(), String> {
         Err("an in-memory decoder has stored regions".into())
     }
-    fn insert_name(&mut self, _: &[u8]) -> Result<bool, String> {
+    fn insert_name(&mut self, _: &[u8], _: u32) -> Result<bool, String> {
+        Err("an in-memory decoder has a stored name set".into())
+    }
+    fn lookup_name(&mut self, _: &[u8]) -> Result<Option<u32>, String> {
         Err("an in-memory decoder has a stored name set".into())
     }
 }
@@ -398,6 +407,21 @@ impl<T: FixedWidth + Clone> Region<T> {
         Ok(())
     }
 
+    /// The region in the store: an in-memory one is written there first
+    /// (the store's region must be empty).
+    pub fn into_stored(self, s: &mut dyn DecodeStore) -> Result<Self> {
+        self.save(s)?;
+        Ok(Region {
+            id: self.id,
+            data: Data::Stored(self.len()),
+        })
+    }
+
+    /// The region's identity in a store.
+    pub fn id(&self) -> RegionId {
+        self.id
+    }
+
     /// Writes an in-memory region's bytes into a store (whose region is
     /// empty).
     pub fn save(&self, s: &mut dyn DecodeStore) -> Result<()> {
@@ -563,6 +587,32 @@ impl<T: Serialize + serde::de::DeserializeOwned + Clone> VarRegion<T> {
             self.owned = Some((self.to_vec(s)?, self.bytes.len()));
         }
         Ok(())
+    }
+
+    /// The region in the store: an in-memory one is written there first
+    /// (the store's regions must be empty).
+    pub fn into_stored(self, s: &mut dyn DecodeStore) -> Result<Self> {
+        self.save(s)?;
+        let (records, bytes) = match &self.owned {
+            Some((v, bytes)) => (v.len() as u64, *bytes),
+            None => (self.ends.len(), self.bytes.len()),
+        };
+        Ok(VarRegion {
+            ends: Region {
+                id: self.ends.id,
+                data: Data::Stored(records),
+            },
+            bytes: Region {
+                id: self.bytes.id,
+                data: Data::Stored(bytes),
+            },
+            owned: None,
+        })
+    }
+
+    /// The identities of the end-offset and bytes regions in a store.
+    pub fn ids(&self) -> (RegionId, RegionId) {
+        (self.ends.id, self.bytes.id)
     }
 
     /// Writes an in-memory region's bytes into a store (whose regions are
@@ -744,4 +794,64 @@ pub struct Ctrl {
     pub fixups: u32,
     /// `if`: the conditional jump to patch with the else/end pc.
     pub else_fixup: Option<u32>,
+}
+
+/// A decoded module left in its decoder's regions
+/// ([`crate::Decoder::into_stored_module`]): the records are read from the
+/// store one at a time, so an embedder can instantiate a module of any size
+/// in bounded slices. Serialized, it is the regions' identities and lengths.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredModule {
+    /// Function types.
+    pub types: VarRegion<FuncType>,
+    /// Imports, in order.
+    pub imports: VarRegion<Import>,
+    /// Type index of every function, imported ones first.
+    pub func_types: Region<u32>,
+    /// Number of imported functions.
+    pub num_imported_funcs: u32,
+    /// Every table, imported ones first.
+    pub tables: Region<TableType>,
+    /// Number of imported tables.
+    pub num_imported_tables: u32,
+    /// Every memory, imported ones first (at most one).
+    pub memories: Vec<MemoryType>,
+    /// Number of imported memories.
+    pub num_imported_memories: u32,
+    /// Every global, imported ones first.
+    pub globals: Region<GlobalType>,
+    /// Number of imported globals.
+    pub num_imported_globals: u32,
+    /// Initialisers of the defined globals.
+    pub global_inits: Region<ConstExpr>,
+    /// Exports.
+    pub exports: VarRegion<Export>,
+    /// Start function.
+    pub start: Option<u32>,
+    /// Element segment headers.
+    pub elems: Region<ElemHeader>,
+    /// Items of all element segments.
+    pub elem_items: Region<ConstExpr>,
+    /// Data segment headers.
+    pub datas: Region<DataHeader>,
+    /// Bytes of all data segments.
+    pub data_bytes: Region<u8>,
+    /// Body descriptors of the defined functions.
+    pub bodies: Region<FuncBody>,
+    /// The decoded code of all bodies.
+    pub code: Region<Op>,
+}
+
+impl StoredModule {
+    /// The export named `name`, found through the name index (no search).
+    pub fn export(&self, s: &mut dyn DecodeStore, name: &str) -> Result<Option<Export>> {
+        let Some(index) = s.lookup_name(name.as_bytes()).map_err(fault)? else {
+            return Ok(None);
+        };
+        let export = self.exports.get(s, u64::from(index))?;
+        if export.name != name {
+            return Err(corrupt());
+        }
+        Ok(Some(export))
+    }
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use soru_wasm::decode::Progress;
 use soru_wasm::region::{DecodeStore, RegionId};
@@ -17,7 +17,7 @@ use soru_wasm::{Decoder, Mode};
 struct MemStore {
     input: Vec<u8>,
     regions: BTreeMap<RegionId, Vec<u8>>,
-    names: BTreeSet<Vec<u8>>,
+    names: BTreeMap<Vec<u8>, u32>,
     read_bytes: u64,
 }
 
@@ -55,8 +55,15 @@ impl DecodeStore for MemStore {
         }
         Ok(())
     }
-    fn insert_name(&mut self, name: &[u8]) -> Result<bool, String> {
-        Ok(self.names.insert(name.to_vec()))
+    fn insert_name(&mut self, name: &[u8], index: u32) -> Result<bool, String> {
+        if self.names.contains_key(name) {
+            return Ok(false);
+        }
+        self.names.insert(name.to_vec(), index);
+        Ok(true)
+    }
+    fn lookup_name(&mut self, name: &[u8]) -> Result<Option<u32>, String> {
+        Ok(self.names.get(name).copied())
     }
 }
 
@@ -108,8 +115,30 @@ fn compare(bytes: &[u8], every: u64) -> (u64, u64) {
         match a {
             Ok(Progress::Continue) => {}
             Ok(Progress::Done) => {
-                let module = stored.finish_stored(&mut store).expect("builds");
-                assert_eq!(module, owned.finish());
+                let module = roundtrip(&stored).finish_stored(&mut store).expect("builds");
+                assert_eq!(module, owned.clone().finish());
+                // Left in its regions, the module is the same whichever
+                // decoder leaves it, and finds its exports by name.
+                let mut saved = MemStore {
+                    input: bytes.to_vec(),
+                    ..MemStore::default()
+                };
+                let from_owned = owned.into_stored_module(&mut saved).expect("saves");
+                let from_stored = stored.into_stored_module(&mut store).expect("keeps");
+                assert_eq!(saved.regions, store.regions);
+                assert_eq!(saved.names, store.names);
+                assert_eq!(
+                    postcard::to_stdvec(&from_owned).unwrap(),
+                    postcard::to_stdvec(&from_stored).unwrap()
+                );
+                for export in &module.exports {
+                    let found = from_stored.export(&mut store, &export.name).expect("reads");
+                    assert_eq!(found.as_ref(), Some(export));
+                }
+                assert_eq!(from_stored.export(&mut store, "no such export"), Ok(None));
+                for region in [RegionId::Locals, RegionId::Stack, RegionId::Ctrls, RegionId::Refs] {
+                    assert!(!store.regions.contains_key(&region), "{region:?} left behind");
+                }
                 return (steps, most_read);
             }
             Err(_) => return (steps, most_read),

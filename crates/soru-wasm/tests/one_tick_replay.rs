@@ -132,3 +132,115 @@ fn a_whole_state_round_trips_through_its_chunks() {
         }
     }
 }
+
+/// A partial state's stand-ins are dense vectors sized by what its chunks
+/// claim; chunks no execution within soru's limits has (a forged proof's)
+/// are refused instead of making the loader allocate without bound.
+#[test]
+fn chunks_beyond_the_limits_are_refused() {
+    use soru_wasm::hooks::Chunk;
+    use soru_wasm::layout::{func_record, FUNC_RECORD};
+    use soru_wasm::store::FuncInst;
+
+    fn registers(stack_len: u64, frames_len: u64) -> Vec<u8> {
+        // The registers chunk of a fresh entry, with other lengths.
+        let mut bytes = soru_wasm::layout::entry_registers(0);
+        let n = bytes.len();
+        // Lengths are the last two fields (postcard varints of 0 here).
+        assert_eq!(&bytes[n - 2..], &[0, 0]);
+        bytes.truncate(n - 2);
+        for v in [stack_len, frames_len] {
+            let mut v = v;
+            while v >= 0x80 {
+                bytes.push(v as u8 | 0x80);
+                v >>= 7;
+            }
+            bytes.push(v as u8);
+        }
+        bytes
+    }
+    let load = |chunk: Chunk, bytes: Vec<u8>| load_chunks(&BTreeMap::from([(chunk, bytes)]));
+    // Within the limits, a far but empty chunk (an out-of-bounds access) loads.
+    assert!(load(Chunk::Registers, registers(1_000, 10)).is_ok());
+    assert!(load(
+        Chunk::Table {
+            table: 0,
+            index: 1 << 30
+        },
+        Vec::new()
+    )
+    .is_ok());
+    let refused = [
+        (Chunk::Registers, registers(1 << 40, 0)),
+        (Chunk::Registers, registers(0, 1 << 40)),
+        (
+            Chunk::Code {
+                instance: 0,
+                index: 1 << 30,
+            },
+            vec![0; 20],
+        ),
+        (
+            Chunk::Code {
+                instance: u32::MAX,
+                index: 0,
+            },
+            Vec::new(),
+        ),
+        (Chunk::Stack { index: 1 << 40 }, vec![0; 8]),
+        (
+            Chunk::Instance {
+                instance: 0,
+                index: 1 << 30,
+            },
+            vec![0; 4],
+        ),
+        (Chunk::Globals { index: 1 << 30 }, vec![0; 10]),
+        (
+            Chunk::Table {
+                table: 0,
+                index: 1 << 30,
+            },
+            vec![0; 8],
+        ),
+        (
+            Chunk::TableSize { table: 0 },
+            postcard::to_stdvec(&(1u64 << 40, None::<u8>)).unwrap(),
+        ),
+        (
+            Chunk::MemorySize { mem: 0 },
+            postcard::to_stdvec(&(u32::MAX, None::<u32>)).unwrap(),
+        ),
+        (
+            Chunk::Elem {
+                elem: 0,
+                index: u64::MAX,
+            },
+            postcard::to_stdvec(&Some(1u64 << 40)).unwrap(),
+        ),
+        (
+            Chunk::Data {
+                data: 0,
+                index: u64::MAX,
+            },
+            postcard::to_stdvec(&Some(1u64 << 40)).unwrap(),
+        ),
+        (Chunk::Func { func: u32::MAX }, vec![0; FUNC_RECORD]),
+        (
+            Chunk::Func { func: 0 },
+            func_record(
+                &FuncInst::Wasm {
+                    instance: u32::MAX,
+                    body: 0,
+                    type_id: 0,
+                },
+                None,
+            )
+            .to_vec(),
+        ),
+        (Chunk::Type { id: u32::MAX }, vec![0, 0]),
+    ];
+    for (chunk, bytes) in refused {
+        assert!(load(chunk, bytes).is_err(), "{chunk:?} loaded");
+    }
+}

@@ -18,6 +18,7 @@
 //! p50/max` per class and overall, and how many proofs exceed the `refute`
 //! operation's 32 768 bytes on their own.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -59,12 +60,48 @@ const KERNELS: &[(&str, &[u8])] = &[
 
 const BIG_CODE: &[u8] = include_bytes!("../../../../kernels/wasm/big-code.wasm");
 
-/// Sizes and verification times of one class of proofs.
+/// Proofs per class whose every byte and tree node the tampering sweep
+/// alters (set by [`run`]).
+static SWEEP: AtomicUsize = AtomicUsize::new(0);
+
+/// A proof with what it proves and the input it was made with.
+#[derive(Clone)]
+struct Proved {
+    proof: StepProof,
+    verdict: StepVerdict,
+    input: Option<StepInput>,
+}
+
+/// Tampered variants tried and how they fared.
+#[derive(Default, Clone, Copy)]
+struct TamperStats {
+    /// Every byte of the sampled proofs altered, one variant per byte.
+    bytes: u64,
+    /// Three random bytes of every proof altered.
+    flips: u64,
+    /// One opened tree node blinded (the same before-hash, less state).
+    dropped: u64,
+    /// The proof verified with another state's input.
+    other_input: u64,
+    /// Variants that verified from the true start (must stay 0).
+    accepted: u64,
+}
+
+/// Sizes and verification times of one class of proofs, and the tampering
+/// sweep: three random flips and another state's input on every proof, and
+/// every byte altered and every tree node dropped on `sweep` proofs sampled
+/// evenly (reservoir sampling, deterministic).
 #[derive(Default)]
 struct Class {
     name: String,
     bytes: Vec<usize>,
     verify_us: Vec<f64>,
+    sweep: usize,
+    sampled: Vec<Proved>,
+    seen: u64,
+    rng: u64,
+    last_input: Option<StepInput>,
+    tamper: TamperStats,
 }
 
 fn percentile<T: Copy + PartialOrd>(values: &[T], p: f64) -> T {
@@ -77,18 +114,103 @@ impl Class {
     fn new(name: impl Into<String>) -> Self {
         Class {
             name: name.into(),
+            rng: 0x2545_f491_4f6c_dd1d,
+            sweep: SWEEP.load(Ordering::Relaxed),
             ..Class::default()
         }
     }
 
-    /// Verifies `proof` and checks the verifier's verdict is the prover's.
+    fn random(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+
+    /// Verifies `proof` and checks the verifier's verdict is the prover's;
+    /// then tampers with it.
     fn verify(&mut self, proof: &StepProof, verdict: &StepVerdict, input: Option<StepInput>) -> Result<()> {
         let start = Instant::now();
-        let verified = verify_step(proof.as_bytes(), input).context("a produced proof does not verify")?;
+        let verified = verify_step(proof.as_bytes(), input.clone()).context("a produced proof does not verify")?;
         let elapsed = start.elapsed();
         ensure!(&verified == verdict, "the verifier's verdict differs from the prover's");
         self.bytes.push(proof.len());
         self.verify_us.push(elapsed.as_secs_f64() * 1e6);
+        let proved = Proved {
+            proof: proof.clone(),
+            verdict: verdict.clone(),
+            input,
+        };
+        // Three random flips.
+        let mut altered = proof.as_bytes().to_vec();
+        for _ in 0..3 {
+            let r = self.random();
+            let at = (r % altered.len() as u64) as usize;
+            altered[at] ^= (r >> 32) as u8 | 1;
+        }
+        self.tamper.flips += 1;
+        self.try_variant(&proved, &altered, proved.input.clone())?;
+        // Another state's input (or, where both need none, a stray one).
+        let other = match (&self.last_input, &proved.input) {
+            (Some(other), _) if Some(other) != proved.input.as_ref() => Some(other.clone()),
+            (_, None) => Some(StepInput::Reveal(vec![1, 2, 3])),
+            (_, Some(_)) => None,
+        };
+        self.tamper.other_input += 1;
+        self.try_variant(&proved, proof.as_bytes(), other)?;
+        if proved.input.is_some() {
+            self.last_input.clone_from(&proved.input);
+        }
+        // Reservoir sampling of the proofs the full sweep covers.
+        self.seen += 1;
+        if self.sampled.len() < self.sweep {
+            self.sampled.push(proved);
+        } else if self.sweep > 0 {
+            let slot = self.random() % self.seen;
+            if let Some(kept) = self.sampled.get_mut(slot as usize) {
+                *kept = proved;
+            }
+        }
+        Ok(())
+    }
+
+    /// A tampered variant must not verify from the true start with the true
+    /// input's verdict; verifying from the true start to another stop would
+    /// be a false step (an error at once).
+    fn try_variant(&mut self, proved: &Proved, bytes: &[u8], input: Option<StepInput>) -> Result<()> {
+        let same_input = input == proved.input;
+        if let Ok(v) = verify_step(bytes, input) {
+            if v.start == proved.verdict.start && bytes != proved.proof.as_bytes() || !same_input && v == proved.verdict
+            {
+                ensure!(
+                    !same_input || v.stop == proved.verdict.stop,
+                    "a tampered proof proves a false step"
+                );
+                self.tamper.accepted += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The full sweep on the sampled proofs: every byte altered, every
+    /// opened tree node dropped.
+    fn sweep(&mut self) -> Result<()> {
+        for proved in std::mem::take(&mut self.sampled) {
+            let bytes = proved.proof.as_bytes();
+            for at in 0..bytes.len() {
+                let mut altered = bytes.to_vec();
+                altered[at] ^= 0x01 << (at % 8);
+                self.tamper.bytes += 1;
+                self.try_variant(&proved, &altered, proved.input.clone())?;
+            }
+            let tree_proof = soru_tree::Proof::from_bytes(bytes[1..].to_vec());
+            for variant in soru_tree::with_one_node_dropped(&tree_proof)? {
+                let mut altered = vec![bytes[0]];
+                altered.extend_from_slice(variant.as_bytes());
+                self.tamper.dropped += 1;
+                self.try_variant(&proved, &altered, proved.input.clone())?;
+            }
+        }
         Ok(())
     }
 
@@ -96,8 +218,10 @@ impl Class {
         if self.bytes.is_empty() {
             return format!("{}: no proofs", self.name);
         }
+        let t = self.tamper;
         format!(
-            "{}: {} proofs, proof bytes p50: {} p90: {} max: {}, proof verify µs p50: {:.0} max: {:.0}, over {REFUTE_CAP} B: {}",
+            "{}: {} proofs, proof bytes p50: {} p90: {} max: {}, proof verify µs p50: {:.0} max: {:.0}, over {REFUTE_CAP} B: {}; \
+             tampered: {} bytes swept, {} flipped, {} nodes dropped, {} other inputs: accepted {}",
             self.name,
             self.bytes.len(),
             percentile(&self.bytes, 0.5),
@@ -106,6 +230,11 @@ impl Class {
             percentile(&self.verify_us, 0.5),
             percentile(&self.verify_us, 1.0),
             self.bytes.iter().filter(|&&b| b > REFUTE_CAP).count(),
+            t.bytes,
+            t.flips,
+            t.dropped,
+            t.other_input,
+            t.accepted,
         )
     }
 }
@@ -217,48 +346,40 @@ fn step_until(pvm: &mut Pvm, inputs: &mut impl Iterator<Item = Input>, phase: &I
     Ok(steps)
 }
 
-/// Class (b): the loading ticks of `kernel`: every Snapshot and Decode tick
-/// (every `decode_every`-th verified in a quick run), then `samples` evenly spaced
-/// Link and Init ticks (those phases still carry the module whole).
-fn loading_ticks(
-    decode: &mut Class,
-    link_init: &mut Class,
-    kernel: &[u8],
-    decode_every: u64,
-    samples: u64,
-) -> Result<()> {
+/// Proves every step from the state of `pvm` while it is in one of
+/// `phases` (the prover's tree advances by proving), verifying every
+/// `every`-th proof into `class`. Returns the steps proved.
+fn prove_phases(class: &mut Class, pvm: &Pvm, phases: &[InternalState], every: u64) -> Result<u64> {
+    let mut prover = StepProver::new(pvm)?;
+    let mut steps = 0u64;
+    while phases.contains(&prover.position()?.0) {
+        let (proof, verdict) = prover.prove(None)?;
+        if steps % every == 0 {
+            class.verify(&proof, &verdict, None)?;
+        }
+        steps += 1;
+        ensure!(steps < 50_000_000, "{phases:?} never end");
+    }
+    Ok(steps)
+}
+
+/// Class (b): every loading tick of `kernel`: Snapshot and Decode (every
+/// `decode_every`-th verified in a quick run), then every Link and Init
+/// tick up to and including the one entering `kernel_run`.
+fn loading_ticks(decode: &mut Class, link_init: &mut Class, kernel: &[u8], decode_every: u64) -> Result<()> {
     let mut pvm = Pvm::install_boot_sector(&config(), kernel)?;
     let mut inputs = level_inputs(1, &[]).into_iter();
     step_until(&mut pvm, &mut inputs, &InternalState::Snapshot)?;
-    let mut prover = StepProver::new(&pvm)?;
-    let mut decoded = 0u64;
-    loop {
-        let (phase, _, _) = prover.position()?;
-        if !matches!(phase, InternalState::Snapshot | InternalState::Decode) {
-            break;
-        }
-        // Proving is how the prover's tree advances (cheaply: a decode tick
-        // touches a few records); a quick run verifies only some.
-        let (proof, verdict) = prover.prove(None)?;
-        if decoded % decode_every == 0 {
-            decode.verify(&proof, &verdict, None)?;
-        }
-        decoded += 1;
-        ensure!(decoded < 50_000_000, "decoding never ends");
-    }
-    let mut pvm = prover.to_pvm()?;
-    let mut probe = Pvm::from_tree(pvm.to_tree()?)?;
-    let rest = step_until(&mut probe, &mut std::iter::empty(), &InternalState::Eval)?;
-    let every = (rest / samples).max(1);
-    let mut at = 0;
-    while at < rest {
-        let (proof, verdict) = StepProver::new(&pvm)?.prove(None)?;
-        link_init.verify(&proof, &verdict, None)?;
-        pvm.run(u128::from(every))?;
-        at += every;
-    }
+    let decoded = prove_phases(
+        decode,
+        &pvm,
+        &[InternalState::Snapshot, InternalState::Decode],
+        decode_every,
+    )?;
+    step_until(&mut pvm, &mut inputs, &InternalState::Link)?;
+    let linked = prove_phases(link_init, &pvm, &[InternalState::Link, InternalState::Init], 1)?;
     decode.name = format!("{} ({decoded} ticks)", decode.name);
-    link_init.name = format!("{} ({rest} ticks)", link_init.name);
+    link_init.name = format!("{} ({linked} ticks)", link_init.name);
     Ok(())
 }
 
@@ -524,45 +645,61 @@ fn adversarial_loading(class: &mut Class, wat: &str, phase: InternalState, sampl
 /// Runs the benchmark and returns the report lines. `quick` shrinks every
 /// class (for a smoke run).
 pub fn run(quick: bool) -> Result<Vec<String>> {
+    SWEEP.store(if quick { 4 } else { 200 }, Ordering::Relaxed);
+    // Tampered proofs of unreachable states trip internal checks, which the
+    // verifier catches; their panic messages are noise here.
+    std::panic::set_hook(Box::new(|_| {}));
     let mut lines = Vec::new();
     let mut all = Class::new("overall");
-    let mut report = |class: Class, lines: &mut Vec<String>| {
+    let mut report = |mut class: Class, lines: &mut Vec<String>| -> Result<()> {
+        class.sweep()?;
+        eprintln!("{}", class.line());
         lines.push(class.line());
         all.bytes.extend(&class.bytes);
         all.verify_us.extend(&class.verify_us);
+        let (t, c) = (&mut all.tamper, class.tamper);
+        t.bytes += c.bytes;
+        t.flips += c.flips;
+        t.dropped += c.dropped;
+        t.other_input += c.other_input;
+        t.accepted += c.accepted;
+        Ok(())
     };
-    report(first_ticks(if quick { 2_000 } else { 20_000 })?, &mut lines);
+    report(first_ticks(if quick { 2_000 } else { 20_000 })?, &mut lines)?;
     let mut decode = Class::new(if quick {
         "(b) big-code Snapshot/Decode: every 50th tick"
     } else {
         "(b) big-code Snapshot/Decode: every tick"
     });
-    let mut link_init = Class::new("(b) big-code Link/Init, sampled (not sliced yet)");
-    let (decode_every, samples) = if quick { (50, 5) } else { (1, 40) };
-    loading_ticks(&mut decode, &mut link_init, BIG_CODE, decode_every, samples)?;
-    report(decode, &mut lines);
-    report(link_init, &mut lines);
-    report(deep_ticks(if quick { 200 } else { 2_000 })?, &mut lines);
+    let mut link_init = Class::new("(b) big-code Link/Init: every tick");
+    loading_ticks(&mut decode, &mut link_init, BIG_CODE, if quick { 50 } else { 1 })?;
+    report(decode, &mut lines)?;
+    report(link_init, &mut lines)?;
+    report(deep_ticks(if quick { 200 } else { 2_000 })?, &mut lines)?;
     let steps = if quick { 20 } else { 100 };
     for adversary in ADVERSARIES {
         for scale in [adversary.small, adversary.large] {
             let mut class = Class::new(format!("adversarial {} = {scale}", adversary.name));
             adversarial_eval(&mut class, adversary, scale, steps)?;
-            report(class, &mut lines);
+            report(class, &mut lines)?;
         }
     }
     let loading_samples = if quick { 3 } else { 10 };
     for kib in [64, 8 * 1024] {
+        let every = if quick { 64 } else { 1 };
         let mut class = Class::new(format!(
-            "adversarial data segment KiB = {kib} (Init ticks, not sliced yet)"
+            "adversarial data segment KiB = {kib} (Init ticks, every {every}th)"
         ));
-        adversarial_loading(&mut class, &data_wat(kib), InternalState::Init, loading_samples)?;
-        report(class, &mut lines);
+        let kernel = wat::parse_str(data_wat(kib))?;
+        let mut pvm = Pvm::install_boot_sector(&config(), &kernel)?;
+        step_until(&mut pvm, &mut level_inputs(1, &[]).into_iter(), &InternalState::Init)?;
+        prove_phases(&mut class, &pvm, &[InternalState::Init], every)?;
+        report(class, &mut lines)?;
     }
     for kib in [64, 4 * 1024] {
         let mut class = Class::new(format!("adversarial kernel code KiB = {kib} (Decode ticks)"));
         adversarial_loading(&mut class, &code_wat(kib), InternalState::Decode, loading_samples)?;
-        report(class, &mut lines);
+        report(class, &mut lines)?;
     }
     lines.push(all.line());
     Ok(lines)
