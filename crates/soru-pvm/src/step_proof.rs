@@ -14,10 +14,12 @@
 //! A proof's tree can hold any state, reachable or not; the verifier turns
 //! an internal check failing on an unreachable state into a rejection.
 //!
-//! This generic path opens whatever state the phase keeps as one value: a
-//! running kernel's machine is read whole here, and the Decode phase reads
-//! the kernel. The region-level proofs of [`crate::machine_proof`] are what
-//! make Eval ticks small; joining them with this path is the next step.
+//! The step opens only what it touches: a running machine is read chunk by
+//! chunk ([`crate::machine_proof`]), a decoding kernel's decoder and input
+//! record by record (`crate::decode_store`), and Link and Init work on the
+//! module's records and the machine layout in the tree
+//! (`crate::instantiate`), so every proof stays small whatever the size of
+//! the kernel, its memory, tables, stack or durable storage.
 
 use soru_core::StateHash;
 #[cfg(feature = "prover")]

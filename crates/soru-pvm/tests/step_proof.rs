@@ -330,6 +330,35 @@ fn every_loading_tick_proves_the_true_next_state() {
                 vec![b"active".to_vec(), b"passive!".to_vec(), report, vec![0x55]],
                 "segments, tables, globals and the start function as instantiated"
             );
+            // An upgrade that fails to instantiate (no memory export): every
+            // tick from the reboot through the failure, the fallback's
+            // restoration and its whole load is proved.
+            let broken = wat::parse_str(r#"(module (func (export "kernel_run")))"#).expect("valid wat");
+            pvm.durable_write("/kernel/boot.wasm", &broken).expect("writes");
+            common::feed(&mut pvm, 2, &[b"y"]);
+            while phase_name(&pvm) != "Snapshot" {
+                pvm.step().expect("steps");
+            }
+            let mut snapshots = 0;
+            while pvm.status() == soru_pvm::Status::Loading {
+                snapshots += usize::from(phase_name(&pvm) == "Snapshot");
+                check_and_step(&mut pvm, None);
+                if pvm.status() == soru_pvm::Status::Padding {
+                    // The fallback is back: run to the (re)boot that loads it.
+                    while phase_name(&pvm) != "Snapshot" {
+                        if pvm.input_request() == InputRequest::NoInputRequired {
+                            pvm.step().expect("steps");
+                        } else {
+                            common::feed(&mut pvm, 3, &[b"z"]);
+                        }
+                    }
+                }
+            }
+            assert_eq!(snapshots, 2, "the broken kernel, then the fallback, were loaded");
+            assert_eq!(
+                pvm.durable_read("/kernel/boot.wasm").expect("reads"),
+                Some(kernel.clone())
+            );
         }
     }
 }
