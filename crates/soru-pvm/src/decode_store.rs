@@ -3,9 +3,9 @@
 //! names seen are keys under `pvm/decode/names/` (the blake2b-256 of each
 //! name) whose values are the export's index (4 bytes, little-endian), and
 //! the input is the kernel at `/kernel/boot.wasm`. The decoded module stays
-//! there while it is linked and instantiated (`crate::instantiate`). A Decode tick
-//! of a one-step proof reads and writes these record by record, so its proof
-//! opens what the tick touches, however large the kernel.
+//! there while it is linked and instantiated (`crate::instantiate`). A
+//! Decode tick of a one-step proof reads and writes these record by record,
+//! so its proof opens what the tick touches, however large the kernel.
 
 use soru_tree::{TreeAccess, TreeError};
 use soru_wasm::region::{DecodeStore, RegionId};
