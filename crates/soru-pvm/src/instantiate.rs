@@ -24,7 +24,7 @@ use soru_wasm::hooks::Chunk;
 use soru_wasm::layout::{func_record, FixedWidth, FUNC_RECORD};
 use soru_wasm::limits;
 use soru_wasm::region::{DecodeStore, RegionId, StoredModule};
-use soru_wasm::store::{func_ref, FuncInst, GlobalInst, NULL_REF};
+use soru_wasm::store::{FuncInst, GlobalInst};
 use soru_wasm::types::{ConstExpr, ExportKind, ExternKind, FuncType, SegmentMode};
 use soru_wasm::DecodeError;
 
@@ -83,8 +83,9 @@ pub(crate) enum InitStage {
     Start,
     /// Check the `kernel_run` and `memory` exports.
     Exports,
-    /// Keep the kernel as the fallback and enter `kernel_run`.
-    SaveFallback,
+    /// Keep the kernel as the fallback and enter `kernel_run` (function
+    /// `kernel_run`, with memory `memory` exported).
+    SaveFallback { kernel_run: u32, memory: u32 },
 }
 
 /// What an Init tick leads to.
@@ -141,23 +142,16 @@ pub(crate) fn link_import<T: TreeAccess>(
     Ok(Ok(f))
 }
 
-/// The value of a constant expression of the instance being built.
+/// The value of a constant expression of the instance being built (whose
+/// index spaces are the identity).
 fn eval_const<T: TreeAccess>(tree: &mut T, e: ConstExpr) -> Result<u64, PvmError> {
-    Ok(match e {
-        ConstExpr::I32(v) => u64::from(v as u32),
-        ConstExpr::I64(v) => v as u64,
-        ConstExpr::F32(v) => u64::from(v),
-        ConstExpr::F64(v) => v,
-        ConstExpr::RefNull(_) => NULL_REF,
-        ConstExpr::RefFunc(f) => func_ref(f),
-        ConstExpr::GlobalGet(g) => {
-            let path = region_value(Chunk::Globals { index: 0 })?;
-            let width = GlobalInst::WIDTH as u64;
-            let bytes = tree.read(path.as_bytes(), u64::from(g) * width, GlobalInst::WIDTH)?;
-            GlobalInst::get(&bytes)
-                .ok_or_else(|| PvmError::MalformedState(format!("global {g} read before it is set")))?
-                .value
-        }
+    e.value(Ok, |g| {
+        let path = region_value(Chunk::Globals { index: 0 })?;
+        let width = GlobalInst::WIDTH as u64;
+        let bytes = tree.read(path.as_bytes(), u64::from(g) * width, GlobalInst::WIDTH)?;
+        GlobalInst::get(&bytes)
+            .map(|global| global.value)
+            .ok_or_else(|| PvmError::MalformedState(format!("global {g} read before it is set")))
     })
 }
 
@@ -396,38 +390,35 @@ pub(crate) fn init_step<T: TreeAccess>(tree: &mut T, init: &mut InitState) -> Re
             None => InitStage::Exports,
         },
         InitStage::Exports => {
-            let run = read(tree, |s| module.export(s, "kernel_run"))?;
-            let run_ok = match run {
+            let kernel_run = match read(tree, |s| module.export(s, "kernel_run"))? {
                 Some(e) if e.kind == ExportKind::Func => {
                     let t = read(tree, |s| module.func_types.get(s, u64::from(e.index)))?;
-                    read(tree, |s| module.types.get(s, u64::from(t)))? == FuncType::default()
+                    let unit = read(tree, |s| module.types.get(s, u64::from(t)))? == FuncType::default();
+                    unit.then_some(e.index)
                 }
-                _ => false,
+                _ => None,
             };
-            if !run_ok {
+            let Some(kernel_run) = kernel_run else {
                 return Ok(InitOutcome::Failed("no kernel_run export of type [] -> []".into()));
+            };
+            match read(tree, |s| module.export(s, "memory"))? {
+                Some(e) if e.kind == ExportKind::Memory => InitStage::SaveFallback {
+                    kernel_run,
+                    memory: e.index,
+                },
+                _ => return Ok(InitOutcome::Failed("memory 0 is not exported as \"memory\"".into())),
             }
-            if !matches!(read(tree, |s| module.export(s, "memory"))?, Some(e) if e.kind == ExportKind::Memory) {
-                return Ok(InitOutcome::Failed("memory 0 is not exported as \"memory\"".into()));
-            }
-            InitStage::SaveFallback
         }
-        InitStage::SaveFallback => {
+        InitStage::SaveFallback { kernel_run, memory } => {
             let boot = tree_path(durable::KERNEL_BOOT.as_bytes());
             let fallback = tree_path(durable::FALLBACK_KERNEL.as_bytes());
             if tree.subtree_hash(&boot)? != tree.subtree_hash(&fallback)? {
                 tree.copy_subtree(&boot, &fallback)?;
             }
-            let (Some(run), Some(memory)) = (
-                read(tree, |s| module.export(s, "kernel_run"))?,
-                read(tree, |s| module.export(s, "memory"))?,
-            ) else {
-                return Err(PvmError::MalformedState("exports checked before are gone".into()));
-            };
-            write_entry(tree, run.index)?;
+            write_entry(tree, kernel_run)?;
             // The module is in the machine now.
             tree.delete_subtree(DECODE_ROOT)?;
-            return Ok(InitOutcome::Run { memory: memory.index });
+            return Ok(InitOutcome::Run { memory });
         }
     };
     init.stage = next_stage;

@@ -193,16 +193,22 @@ fn read_chunk(tree: &mut impl TreeAccess, chunk: Chunk) -> Result<Option<Vec<u8>
             if (index + 1) * 8 > size_of(tree, &ends)?.unwrap_or(0) {
                 return Ok(None);
             }
-            let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-            let (from, to) = if index == 0 {
-                (0, word(&tree.read(ends.as_bytes(), 0, 8)?, 0))
+            let inconsistent = TreeError::Malformed("a record's bounds are inconsistent");
+            let word = |b: &[u8], at: usize| {
+                b.get(at..at + 8)
+                    .and_then(|w| w.try_into().ok())
+                    .map(u64::from_le_bytes)
+            };
+            let bounds = if index == 0 {
+                word(&tree.read(ends.as_bytes(), 0, 8)?, 0).map(|to| (0, to))
             } else {
                 let both = tree.read(ends.as_bytes(), (index - 1) * 8, 16)?;
-                (word(&both, 0), word(&both, 8))
+                word(&both, 0).zip(word(&both, 8))
             };
+            let (from, to) = bounds.ok_or(inconsistent.clone())?;
             let size = size_of(tree, &bytes)?.unwrap_or(0);
             if from > to || to - from > MAX_TYPE_RECORD || to > size {
-                return Err(TreeError::Malformed("a record's bounds are inconsistent"));
+                return Err(inconsistent);
             }
             Some(tree.read(bytes.as_bytes(), from, (to - from) as usize)?)
         }

@@ -111,8 +111,9 @@ pub(crate) enum MachineLoading {
 }
 
 /// Reads back what [`write_state`] wrote; the returned tree no longer holds
-/// those entries (they are kept in memory until the next write), except a
-/// lazily loaded machine, which stays in the tree.
+/// those entries (they are kept in memory until the next write), except
+/// what is read in place: the module and machine of Link and Init, and a
+/// proof's decoder regions or machine.
 pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) -> Result<(T, Meta, Phase), PvmError> {
     let read = |tree: &mut T, path: &[u8]| -> Result<Vec<u8>, PvmError> {
         tree.read(path, 0, usize::MAX)
@@ -120,32 +121,30 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
     };
     let meta: Meta = postcard::from_bytes(&read(&mut tree, META)?).map_err(|e| malformed("pvm/meta", e))?;
     let phase_bytes = read(&mut tree, PHASE)?;
-    let phase = match phase_bytes.split_first() {
+    let lazy = loading == MachineLoading::Lazy;
+    // Whether the machine or the decoder's regions stay in the tree (read
+    // in place) rather than in memory.
+    let (phase, in_tree) = match phase_bytes.split_first() {
         Some((&OTHER_TAG, rest)) => {
             let mut phase: Phase = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
-            if matches!(phase, Phase::Link { .. } | Phase::Init { .. }) {
-                // Both stay in the tree, running or proving.
-                tree.delete_value(META)?;
-                tree.delete_value(PHASE)?;
-                return Ok((tree, meta, phase));
-            }
-            if let Phase::Decode { decoder, .. } = &mut phase {
-                if loading == MachineLoading::Lazy {
-                    // A proof's Decode tick reads the decoder's regions in place.
-                    tree.delete_value(META)?;
-                    tree.delete_value(PHASE)?;
-                    return Ok((tree, meta, phase));
+            match &mut phase {
+                // Linking and instantiating work in the tree, running or proving.
+                Phase::Link { .. } | Phase::Init { .. } => (phase, true),
+                // A proof's Decode tick reads the decoder's regions in place.
+                Phase::Decode { .. } if lazy => (phase, true),
+                Phase::Decode { decoder, .. } => {
+                    with_tree_store(&mut tree, |store| decoder.load(store))?.map_err(|e| malformed("pvm/decode", e))?;
+                    (phase, false)
                 }
-                with_tree_store(&mut tree, |store| decoder.load(store))?.map_err(|e| malformed("pvm/decode", e))?;
+                _ => (phase, false),
             }
-            phase
         }
         Some((&EVAL_TAG, rest)) => {
             let header: EvalHeader = postcard::from_bytes(rest).map_err(|e| malformed("pvm/phase", e))?;
-            let lazy_machine = loading == MachineLoading::Lazy;
-            let (store, machine, lazy) = if lazy_machine {
-                let (lazy, store, machine) = LazyMachine::open(&mut tree)?;
-                (store, machine, Some(lazy))
+            // A proof's machine stays in the tree, read as the step needs it.
+            let (store, machine, lazy_machine) = if lazy {
+                let (lazy_machine, store, machine) = LazyMachine::open(&mut tree)?;
+                (store, machine, Some(lazy_machine))
             } else {
                 let (store, machine) =
                     crate::machine_proof::read_machine(&mut tree).map_err(|e| malformed("wasm", e))?;
@@ -159,23 +158,19 @@ pub(crate) fn read_state<T: TreeAccess>(mut tree: T, loading: MachineLoading) ->
                 pending_ticks: header.pending_ticks,
                 reveal: header.reveal,
                 in_start: header.in_start,
-                lazy,
+                lazy: lazy_machine,
             }));
-            if lazy_machine {
-                // The machine stays in the tree, read as the step needs it.
-                tree.delete_value(META)?;
-                tree.delete_value(PHASE)?;
-                return Ok((tree, meta, phase));
-            }
-            phase
+            (phase, lazy)
         }
         _ => return Err(malformed("pvm/phase", "unknown phase tag")),
     };
     tree.delete_value(META)?;
     tree.delete_value(PHASE)?;
-    tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
-    if matches!(phase, Phase::Decode { .. }) {
-        tree.delete_subtree(DECODE_ROOT)?;
+    if !in_tree {
+        tree.delete_subtree(crate::machine_proof::MACHINE_ROOT.as_bytes())?;
+        if matches!(phase, Phase::Decode { .. }) {
+            tree.delete_subtree(DECODE_ROOT)?;
+        }
     }
     Ok((tree, meta, phase))
 }

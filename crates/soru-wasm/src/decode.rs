@@ -402,11 +402,7 @@ impl Decoder {
         if !matches!(self.phase, Phase::Finished) {
             return Err(corrupt("the module is not decoded yet"));
         }
-        if let Some(names) = &self.export_names {
-            for (name, &index) in names {
-                s.insert_name(name, index).map_err(DecodeError::Store)?;
-            }
-        }
+        self.save_export_names(s)?;
         for scratch in [RegionId::Refs, RegionId::Locals, RegionId::Stack, RegionId::Ctrls] {
             s.resize(scratch, 0).map_err(DecodeError::Store)?;
         }
@@ -453,10 +449,13 @@ impl Decoder {
         self.locals.save(s)?;
         self.stack.save(s)?;
         self.ctrls.save(s)?;
-        if let Some(names) = &self.export_names {
-            for (name, &index) in names {
-                s.insert_name(name, index).map_err(DecodeError::Store)?;
-            }
+        self.save_export_names(s)
+    }
+
+    /// Writes an in-memory decoder's export names into a store.
+    fn save_export_names(&self, s: &mut dyn DecodeStore) -> Result<()> {
+        for (name, &index) in self.export_names.iter().flatten() {
+            s.insert_name(name, index).map_err(DecodeError::Store)?;
         }
         Ok(())
     }

@@ -26,6 +26,26 @@ pub fn func_of_ref(r: u64) -> u32 {
     (r - 1) as u32
 }
 
+impl ConstExpr {
+    /// The slot value of the expression: `function` gives the store address
+    /// of a function index, `global` the value of a global index.
+    pub fn value<E>(
+        self,
+        function: impl FnOnce(u32) -> Result<u32, E>,
+        global: impl FnOnce(u32) -> Result<u64, E>,
+    ) -> Result<u64, E> {
+        Ok(match self {
+            ConstExpr::I32(v) => u64::from(v as u32),
+            ConstExpr::I64(v) => v as u64,
+            ConstExpr::F32(v) => u64::from(v),
+            ConstExpr::F64(v) => v,
+            ConstExpr::RefNull(_) => NULL_REF,
+            ConstExpr::RefFunc(f) => func_ref(function(f)?),
+            ConstExpr::GlobalGet(g) => global(g)?,
+        })
+    }
+}
+
 /// WebAssembly page size.
 pub const PAGE_SIZE: usize = 65_536;
 
@@ -245,14 +265,13 @@ impl Store {
     }
 
     fn eval_const(&self, inst: &Instance, e: &ConstExpr) -> u64 {
-        match *e {
-            ConstExpr::I32(v) => u64::from(v as u32),
-            ConstExpr::I64(v) => v as u64,
-            ConstExpr::F32(v) => u64::from(v),
-            ConstExpr::F64(v) => v,
-            ConstExpr::RefNull(_) => NULL_REF,
-            ConstExpr::RefFunc(f) => func_ref(inst.funcs[f as usize]),
-            ConstExpr::GlobalGet(g) => self.globals[inst.globals[g as usize] as usize].value,
+        let value = e.value::<std::convert::Infallible>(
+            |f| Ok(inst.funcs[f as usize]),
+            |g| Ok(self.globals[inst.globals[g as usize] as usize].value),
+        );
+        match value {
+            Ok(v) => v,
+            Err(never) => match never {},
         }
     }
 
