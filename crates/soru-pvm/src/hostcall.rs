@@ -2,12 +2,15 @@
 //! on durable storage, inputs and outbox, results, and tick costs
 //! (PROTOCOL-FACTS §7.3–7.6). An error return costs no extra ticks.
 
+use soru_core::hash::blake2b_256;
 use soru_tree::{TreeAccess, TreeError};
 use soru_wasm::hooks::{self, Chunk};
 
 use crate::durable::{check_key, is_read_only, tree_path, MAX_KEY_LENGTH, MAX_TRANSFER, MAX_VALUE_SIZE};
 use crate::host::{code, cost, HostFn};
-use crate::pvm::{outbox_level_path, outbox_message_path, EvalState, PendingReveal, Pvm, PvmError, RevealRequest};
+use crate::pvm::{
+    outbox_level_path, outbox_message_path, EvalState, Input, PendingReveal, Pvm, PvmError, RevealRequest,
+};
 
 /// What a host call did.
 pub(crate) enum HostCallResult {
@@ -40,75 +43,164 @@ impl From<PvmError> for HostErr {
     }
 }
 
-/// Size in bytes of the kernel's memory (`None` if it has none).
-fn memory_size<T: TreeAccess>(tree: &mut T, e: &mut EvalState) -> Result<Option<u64>, PvmError> {
-    if let Some(lazy) = &mut e.lazy {
-        lazy.ensure(tree, &mut e.store, &mut e.machine, Chunk::MemorySize { mem: e.memory })?;
-    }
-    Ok(e.store.memories.get(e.memory as usize).map(|m| m.data.len() as u64))
+/// What host functions act on besides the kernel's memory: the state tree
+/// (durable storage, outbox), the unread inputs and the debug log. The PVM
+/// is one; a kernel run taken over by a fast engine
+/// ([`crate::kernel_run::KernelRun`]) is the other, so both run this very
+/// code.
+pub(crate) trait HostWorld {
+    /// The state tree backend.
+    type Tree: TreeAccess;
+    /// The state tree.
+    fn tree(&mut self) -> &mut Self::Tree;
+    /// The next unread input.
+    fn peek_input(&mut self) -> Result<Option<Input>, PvmError>;
+    /// Drops the next unread input.
+    fn pop_input(&mut self) -> Result<(), PvmError>;
+    /// The outbox level (last start-of-level) and the per-level limit.
+    fn outbox(&self) -> (Option<u32>, u32);
+    /// Keeps a `write_debug` message.
+    fn log_debug(&mut self, bytes: Vec<u8>);
 }
 
-/// Checks that bytes `[ptr, ptr + len)` lie in the kernel's memory (−6
-/// otherwise) and, on a machine loaded chunk by chunk (a proof), reads
-/// their chunks first; `write` marks them changed.
-fn prepare_memory<T: TreeAccess>(
-    tree: &mut T,
-    e: &mut EvalState,
-    ptr: u32,
-    len: usize,
-    write: bool,
-) -> Result<std::ops::Range<usize>, HostErr> {
+/// The kernel's linear memory as a host function sees it.
+pub(crate) trait HostMemory<W: ?Sized> {
+    /// Size in bytes (`None` if the kernel has no memory).
+    fn size(&mut self, world: &mut W) -> Result<Option<u64>, PvmError>;
+    /// Bytes `[ptr, ptr + len)`; the caller has checked the bounds.
+    fn read_in_bounds(&mut self, world: &mut W, ptr: u32, len: u32) -> Result<Vec<u8>, PvmError>;
+    /// Writes `bytes` at `ptr`; the caller has checked the bounds.
+    fn write_in_bounds(&mut self, world: &mut W, ptr: u32, bytes: &[u8]) -> Result<(), PvmError>;
+}
+
+/// Checks that `[ptr, ptr + len)` lies in the kernel's memory (−6 otherwise).
+fn check_bounds<W: ?Sized, M: HostMemory<W>>(w: &mut W, m: &mut M, ptr: u32, len: usize) -> Result<(), HostErr> {
     let end = u64::from(ptr) + len as u64;
-    match memory_size(tree, e)? {
-        Some(size) if end <= size => {}
-        _ => return Err(HostErr::Code(code::MEMORY_INVALID_ACCESS)),
+    match m.size(w)? {
+        Some(size) if end <= size => Ok(()),
+        _ => Err(HostErr::Code(code::MEMORY_INVALID_ACCESS)),
     }
-    if let (Some(lazy), true) = (&mut e.lazy, len > 0) {
-        for chunk in hooks::memory_chunks(e.memory, u64::from(ptr), len as u64) {
-            lazy.ensure(tree, &mut e.store, &mut e.machine, chunk)?;
-            if write {
-                lazy.mark_written(chunk);
-            }
-        }
-    }
-    Ok(ptr as usize..end as usize)
 }
 
 /// Bytes `[ptr, ptr + len)` of the kernel's memory, or −6.
-pub(crate) fn read_memory<T: TreeAccess>(
-    tree: &mut T,
-    e: &mut EvalState,
+pub(crate) fn read_memory<W: ?Sized, M: HostMemory<W>>(
+    w: &mut W,
+    m: &mut M,
     ptr: u32,
     len: u32,
 ) -> Result<Vec<u8>, HostErr> {
-    let range = prepare_memory(tree, e, ptr, len as usize, false)?;
-    Ok(e.store.memories[e.memory as usize].data[range].to_vec())
+    check_bounds(w, m, ptr, len as usize)?;
+    Ok(m.read_in_bounds(w, ptr, len)?)
 }
 
 /// Writes `bytes` at `ptr` in the kernel's memory, or −6.
-pub(crate) fn write_memory<T: TreeAccess>(
-    tree: &mut T,
-    e: &mut EvalState,
+pub(crate) fn write_memory<W: ?Sized, M: HostMemory<W>>(
+    w: &mut W,
+    m: &mut M,
     ptr: u32,
     bytes: &[u8],
 ) -> Result<(), HostErr> {
-    let range = prepare_memory(tree, e, ptr, bytes.len(), true)?;
-    e.store.memories[e.memory as usize].data[range].copy_from_slice(bytes);
-    Ok(())
+    check_bounds(w, m, ptr, bytes.len())?;
+    Ok(m.write_in_bounds(w, ptr, bytes)?)
+}
+
+/// The PVM's own machine: memory in its store, read chunk by chunk from the
+/// tree when the machine is lazy (a one-step proof).
+impl<T: TreeAccess> HostMemory<T> for EvalState {
+    fn size(&mut self, tree: &mut T) -> Result<Option<u64>, PvmError> {
+        if let Some(lazy) = &mut self.lazy {
+            lazy.ensure(
+                tree,
+                &mut self.store,
+                &mut self.machine,
+                Chunk::MemorySize { mem: self.memory },
+            )?;
+        }
+        Ok(self
+            .store
+            .memories
+            .get(self.memory as usize)
+            .map(|m| m.data.len() as u64))
+    }
+
+    fn read_in_bounds(&mut self, tree: &mut T, ptr: u32, len: u32) -> Result<Vec<u8>, PvmError> {
+        self.load_chunks(tree, ptr, len as usize, false)?;
+        let start = ptr as usize;
+        Ok(self.store.memories[self.memory as usize].data[start..start + len as usize].to_vec())
+    }
+
+    fn write_in_bounds(&mut self, tree: &mut T, ptr: u32, bytes: &[u8]) -> Result<(), PvmError> {
+        self.load_chunks(tree, ptr, bytes.len(), true)?;
+        let start = ptr as usize;
+        self.store.memories[self.memory as usize].data[start..start + bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+impl EvalState {
+    /// On a machine loaded chunk by chunk (a proof), reads the chunks of
+    /// `[ptr, ptr + len)` first; `write` marks them changed.
+    fn load_chunks<T: TreeAccess>(&mut self, tree: &mut T, ptr: u32, len: usize, write: bool) -> Result<(), PvmError> {
+        if let (Some(lazy), true) = (&mut self.lazy, len > 0) {
+            for chunk in hooks::memory_chunks(self.memory, u64::from(ptr), len as u64) {
+                lazy.ensure(tree, &mut self.store, &mut self.machine, chunk)?;
+                if write {
+                    lazy.mark_written(chunk);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The PVM's host world: its tree and unread inputs. The machine is the
+/// other half (`EvalState`), taken out of the phase while the call runs.
+impl<T: TreeAccess> HostWorld for Pvm<T> {
+    type Tree = T;
+    fn tree(&mut self) -> &mut T {
+        self.tree_mut()
+    }
+    fn peek_input(&mut self) -> Result<Option<Input>, PvmError> {
+        Pvm::peek_input(self)
+    }
+    fn pop_input(&mut self) -> Result<(), PvmError> {
+        Pvm::pop_input(self)
+    }
+    fn outbox(&self) -> (Option<u32>, u32) {
+        self.meta_outbox()
+    }
+    fn log_debug(&mut self, bytes: Vec<u8>) {
+        Pvm::log_debug(self, bytes)
+    }
+}
+
+/// The PVM's machine seen with the PVM as world: memory goes through the tree.
+pub(crate) struct PvmMachine<'a>(pub(crate) &'a mut EvalState);
+
+impl<T: TreeAccess> HostMemory<Pvm<T>> for PvmMachine<'_> {
+    fn size(&mut self, pvm: &mut Pvm<T>) -> Result<Option<u64>, PvmError> {
+        HostMemory::<T>::size(self.0, pvm.tree())
+    }
+    fn read_in_bounds(&mut self, pvm: &mut Pvm<T>, ptr: u32, len: u32) -> Result<Vec<u8>, PvmError> {
+        HostMemory::<T>::read_in_bounds(self.0, pvm.tree(), ptr, len)
+    }
+    fn write_in_bounds(&mut self, pvm: &mut Pvm<T>, ptr: u32, bytes: &[u8]) -> Result<(), PvmError> {
+        HostMemory::<T>::write_in_bounds(self.0, pvm.tree(), ptr, bytes)
+    }
 }
 
 /// Reads and checks a key: length (−1), memory (−6), syntax (−2).
-fn read_key<T: TreeAccess>(tree: &mut T, e: &mut EvalState, ptr: u32, len: u32) -> Result<Vec<u8>, HostErr> {
+fn read_key<W: ?Sized, M: HostMemory<W>>(w: &mut W, m: &mut M, ptr: u32, len: u32) -> Result<Vec<u8>, HostErr> {
     if len > MAX_KEY_LENGTH {
         return Err(HostErr::Code(code::KEY_TOO_LARGE));
     }
-    let key = read_memory(tree, e, ptr, len)?;
+    let key = read_memory(w, m, ptr, len)?;
     check_key(&key)?;
     Ok(key)
 }
 
-fn writable_key<T: TreeAccess>(tree: &mut T, e: &mut EvalState, ptr: u32, len: u32) -> Result<Vec<u8>, HostErr> {
-    let key = read_key(tree, e, ptr, len)?;
+fn writable_key<W: ?Sized, M: HostMemory<W>>(w: &mut W, m: &mut M, ptr: u32, len: u32) -> Result<Vec<u8>, HostErr> {
+    let key = read_key(w, m, ptr, len)?;
     if is_read_only(&key) {
         return Err(HostErr::Code(code::READ_ONLY));
     }
@@ -146,9 +238,9 @@ macro_rules! check {
 }
 
 /// Executes host function `f` with `args` for the machine in `e`.
-pub(crate) fn call<T: TreeAccess>(
-    pvm: &mut Pvm<T>,
-    e: &mut EvalState,
+pub(crate) fn call<W: HostWorld, M: HostMemory<W>>(
+    pvm: &mut W,
+    e: &mut M,
     f: HostFn,
     args: &[u64],
 ) -> Result<HostCallResult, PvmError> {
@@ -166,14 +258,14 @@ pub(crate) fn call<T: TreeAccess>(
             let payload = input.payload[..n].to_vec();
             // Octez checks both areas before consuming the input, the
             // destination with the strict test `dst + max_bytes < size`.
-            check!(read_memory(pvm.tree_mut(), e, info_ptr, 8));
-            let size = memory_size(pvm.tree_mut(), e)?.unwrap_or(0);
+            check!(read_memory(pvm, e, info_ptr, 8));
+            let size = e.size(pvm)?.unwrap_or(0);
             if max > 0 && u64::from(dst) + u64::from(max) >= size {
                 return Ok(done(code::MEMORY_INVALID_ACCESS, 0));
             }
-            check!(read_memory(pvm.tree_mut(), e, dst, n as u32));
-            check!(write_memory(pvm.tree_mut(), e, info_ptr, &info));
-            check!(write_memory(pvm.tree_mut(), e, dst, &payload));
+            check!(read_memory(pvm, e, dst, n as u32));
+            check!(write_memory(pvm, e, info_ptr, &info));
+            check!(write_memory(pvm, e, dst, &payload));
             pvm.pop_input()?;
             done(n as i32, cost::READ_PER_BYTE * n as u128)
         }
@@ -182,19 +274,19 @@ pub(crate) fn call<T: TreeAccess>(
             if len > MAX_MESSAGE {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
-            let bytes = check!(read_memory(pvm.tree_mut(), e, src, len));
-            let (level, limit) = pvm.meta_outbox();
+            let bytes = check!(read_memory(pvm, e, src, len));
+            let (level, limit) = pvm.outbox();
             let level = level.unwrap_or(0);
-            let count = tree(pvm.tree_mut().count_children(&outbox_level_path(level)))?;
+            let count = tree(pvm.tree().count_children(&outbox_level_path(level)))?;
             if count >= u64::from(limit) {
                 return Ok(done(code::FULL_OUTBOX, 0));
             }
-            tree(pvm.tree_mut().set_value(&outbox_message_path(level, count), &bytes))?;
+            tree(pvm.tree().set_value(&outbox_message_path(level, count), &bytes))?;
             done(0, cost::WRITE_PER_BYTE * u128::from(len))
         }
         HostFn::WriteDebug => {
             // Never traps, never costs: an out-of-bounds message is dropped.
-            match read_memory(pvm.tree_mut(), e, a(0), a(1)) {
+            match read_memory(pvm, e, a(0), a(1)) {
                 Ok(bytes) => pvm.log_debug(bytes),
                 Err(HostErr::Code(_)) => {}
                 Err(HostErr::Pvm(e)) => return Err(e),
@@ -202,18 +294,18 @@ pub(crate) fn call<T: TreeAccess>(
             HostCallResult::Done { result: None, cost: 0 }
         }
         HostFn::StoreHas => {
-            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
-            let p = tree(pvm.tree_mut().has(&tree_path(&key)))?;
+            let key = check!(read_key(pvm, e, a(0), a(1)));
+            let p = tree(pvm.tree().has(&tree_path(&key)))?;
             done(i32::from(p.value) | (i32::from(p.subtree) << 1), key_cost(&key))
         }
         HostFn::StoreExists => {
-            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
-            let p = tree(pvm.tree_mut().has(&tree_path(&key)))?;
+            let key = check!(read_key(pvm, e, a(0), a(1)));
+            let p = tree(pvm.tree().has(&tree_path(&key)))?;
             done(i32::from(p.value || p.subtree), key_cost(&key))
         }
         HostFn::StoreListSize => {
             // An i64 result: error codes are sign-extended.
-            let key = match read_key(pvm.tree_mut(), e, a(0), a(1)) {
+            let key = match read_key(pvm, e, a(0), a(1)) {
                 Ok(key) => key,
                 Err(HostErr::Pvm(e)) => return Err(e),
                 Err(HostErr::Code(code)) => {
@@ -223,57 +315,57 @@ pub(crate) fn call<T: TreeAccess>(
                     })
                 }
             };
-            let n = tree(pvm.tree_mut().count_children(&tree_path(&key)))?;
+            let n = tree(pvm.tree().count_children(&tree_path(&key)))?;
             HostCallResult::Done {
                 result: Some(n),
                 cost: key_cost(&key),
             }
         }
         HostFn::StoreGetNthKey => {
-            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
+            let key = check!(read_key(pvm, e, a(0), a(1)));
             let index = args[2] as i64;
             let (dst, max) = (a(3), a(4));
             let path = tree_path(&key);
-            let p = tree(pvm.tree_mut().has(&path))?;
+            let p = tree(pvm.tree().has(&path))?;
             if !p.value && !p.subtree {
                 return Ok(done(code::NOT_A_NODE, 0));
             }
             if index < 0 {
                 return Ok(done(code::INVALID_SUBKEY_INDEX, 0));
             }
-            let Some(name) = tree(pvm.tree_mut().nth_child(&path, index as u64))? else {
+            let Some(name) = tree(pvm.tree().nth_child(&path, index as u64))? else {
                 return Ok(done(code::INVALID_SUBKEY_INDEX, 0));
             };
             let n = name.len().min(max as usize);
-            check!(write_memory(pvm.tree_mut(), e, dst, &name[..n]));
+            check!(write_memory(pvm, e, dst, &name[..n]));
             done(n as i32, key_cost(&key))
         }
         HostFn::StoreDelete => {
-            let key = check!(writable_key(pvm.tree_mut(), e, a(0), a(1)));
-            tree(pvm.tree_mut().delete_subtree(&tree_path(&key)))?;
+            let key = check!(writable_key(pvm, e, a(0), a(1)));
+            tree(pvm.tree().delete_subtree(&tree_path(&key)))?;
             done(0, key_cost(&key))
         }
         HostFn::StoreDeleteValue => {
-            let key = check!(writable_key(pvm.tree_mut(), e, a(0), a(1)));
-            tree(pvm.tree_mut().delete_value(&tree_path(&key)))?;
+            let key = check!(writable_key(pvm, e, a(0), a(1)));
+            tree(pvm.tree().delete_value(&tree_path(&key)))?;
             done(0, key_cost(&key))
         }
         HostFn::StoreCopy | HostFn::StoreMove => {
             let from = if f == HostFn::StoreMove {
-                check!(writable_key(pvm.tree_mut(), e, a(0), a(1)))
+                check!(writable_key(pvm, e, a(0), a(1)))
             } else {
-                check!(read_key(pvm.tree_mut(), e, a(0), a(1)))
+                check!(read_key(pvm, e, a(0), a(1)))
             };
-            let to = check!(writable_key(pvm.tree_mut(), e, a(2), a(3)));
+            let to = check!(writable_key(pvm, e, a(2), a(3)));
             let (fp, tp) = (tree_path(&from), tree_path(&to));
             let moved = if f == HostFn::StoreMove {
-                match pvm.tree_mut().move_subtree(&fp, &tp) {
+                match pvm.tree().move_subtree(&fp, &tp) {
                     Ok(moved) => moved,
                     Err(TreeError::MoveIntoItself) => return Ok(done(code::GENERIC, 0)),
                     Err(err) => return Err(err.into()),
                 }
             } else {
-                tree(pvm.tree_mut().copy_subtree(&fp, &tp))?
+                tree(pvm.tree().copy_subtree(&fp, &tp))?
             };
             if !moved {
                 return Ok(done(code::NOT_A_NODE, 0));
@@ -281,8 +373,8 @@ pub(crate) fn call<T: TreeAccess>(
             done(0, cost::READ_PER_BYTE * (from.len() + to.len()) as u128 + cost::BASE)
         }
         HostFn::StoreValueSize => {
-            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
-            match tree(pvm.tree_mut().value_size(&tree_path(&key)))? {
+            let key = check!(read_key(pvm, e, a(0), a(1)));
+            match tree(pvm.tree().value_size(&tree_path(&key)))? {
                 Some(size) => done(size as i32, key_cost(&key)),
                 None => done(code::NOT_A_VALUE, 0),
             }
@@ -292,17 +384,17 @@ pub(crate) fn call<T: TreeAccess>(
             if max > MAX_TRANSFER {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
-            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
+            let key = check!(read_key(pvm, e, a(0), a(1)));
             let path = tree_path(&key);
-            let Some(size) = tree(pvm.tree_mut().value_size(&path))? else {
+            let Some(size) = tree(pvm.tree().value_size(&path))? else {
                 return Ok(done(code::NOT_A_VALUE, 0));
             };
             // Reads need `offset < length` (so an empty value cannot be read).
             if u64::from(offset) >= size {
                 return Ok(done(code::INVALID_ACCESS, 0));
             }
-            let bytes = tree(pvm.tree_mut().read(&path, u64::from(offset), max as usize))?;
-            check!(write_memory(pvm.tree_mut(), e, dst, &bytes));
+            let bytes = tree(pvm.tree().read(&path, u64::from(offset), max as usize))?;
+            check!(write_memory(pvm, e, dst, &bytes));
             done(
                 bytes.len() as i32,
                 key_cost(&key) + cost::READ_PER_BYTE * bytes.len() as u128,
@@ -315,11 +407,11 @@ pub(crate) fn call<T: TreeAccess>(
             if u64::from(offset) + u64::from(len) > MAX_VALUE_SIZE {
                 return Ok(done(code::VALUE_SIZE_EXCEEDED, 0));
             }
-            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
+            let key = check!(read_key(pvm, e, a(0), a(1)));
             let bytes = if len > MAX_TRANSFER {
                 Vec::new()
             } else {
-                check!(read_memory(pvm.tree_mut(), e, src, len))
+                check!(read_memory(pvm, e, src, len))
             };
             if is_read_only(&key) {
                 return Ok(done(code::READ_ONLY, 0));
@@ -328,32 +420,32 @@ pub(crate) fn call<T: TreeAccess>(
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
             let path = tree_path(&key);
-            let size = tree(pvm.tree_mut().value_size(&path))?.unwrap_or(0);
+            let size = tree(pvm.tree().value_size(&path))?.unwrap_or(0);
             if u64::from(offset) > size {
                 return Ok(done(code::INVALID_ACCESS, 0));
             }
-            tree(pvm.tree_mut().write(&path, u64::from(offset), &bytes))?;
+            tree(pvm.tree().write(&path, u64::from(offset), &bytes))?;
             done(0, key_cost(&key) + cost::WRITE_PER_BYTE * u128::from(len))
         }
         HostFn::StoreCreate => {
-            let key = check!(writable_key(pvm.tree_mut(), e, a(0), a(1)));
+            let key = check!(writable_key(pvm, e, a(0), a(1)));
             let size = a(2);
             if u64::from(size) > MAX_VALUE_SIZE {
                 return Ok(done(code::VALUE_SIZE_EXCEEDED, 0));
             }
-            if !tree(pvm.tree_mut().create_value(&tree_path(&key), u64::from(size)))? {
+            if !tree(pvm.tree().create_value(&tree_path(&key), u64::from(size)))? {
                 return Ok(done(code::VALUE_ALREADY_EXISTS, 0));
             }
             done(0, key_cost(&key))
         }
         HostFn::StoreGetHash => {
-            let key = check!(read_key(pvm.tree_mut(), e, a(0), a(1)));
+            let key = check!(read_key(pvm, e, a(0), a(1)));
             let (dst, max) = (a(2), a(3));
-            let Some(hash) = tree(pvm.tree_mut().subtree_hash(&tree_path(&key)))? else {
+            let Some(hash) = tree(pvm.tree().subtree_hash(&tree_path(&key)))? else {
                 return Ok(done(code::NOT_A_NODE, 0));
             };
             let n = 32.min(max as usize);
-            check!(write_memory(pvm.tree_mut(), e, dst, &hash.0[..n]));
+            check!(write_memory(pvm, e, dst, &hash.0[..n]));
             done(n as i32, key_cost(&key))
         }
         HostFn::RevealPreimage => {
@@ -361,22 +453,22 @@ pub(crate) fn call<T: TreeAccess>(
             if hash_len > MAX_MESSAGE {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
-            let hash = check!(read_memory(pvm.tree_mut(), e, hash_ptr, hash_len));
+            let hash = check!(read_memory(pvm, e, hash_ptr, hash_len));
             let mut request = vec![0x00];
             request.extend_from_slice(&hash);
-            reveal(pvm.tree_mut(), e, &request, dst, max)?
+            reveal(pvm, e, &request, dst, max)?
         }
         HostFn::RevealMetadata => {
             let (dst, max) = (a(0), a(1));
-            reveal(pvm.tree_mut(), e, &[0x01], dst, max)?
+            reveal(pvm, e, &[0x01], dst, max)?
         }
         HostFn::Reveal => {
             let (req, req_len, dst, max) = (a(0), a(1), a(2), a(3));
             if req_len > MAX_MESSAGE {
                 return Ok(done(code::INPUT_OUTPUT_TOO_LARGE, 0));
             }
-            let request = check!(read_memory(pvm.tree_mut(), e, req, req_len));
-            reveal(pvm.tree_mut(), e, &request, dst, max)?
+            let request = check!(read_memory(pvm, e, req, req_len));
+            reveal(pvm, e, &request, dst, max)?
         }
         HostFn::Nds(_) => {
             let results = f.signature().results;
@@ -394,9 +486,9 @@ pub(crate) fn call<T: TreeAccess>(
 }
 
 /// Starts a reveal: the destination must be in bounds; the PVM then waits.
-fn reveal<T: TreeAccess>(
-    tree: &mut T,
-    e: &mut EvalState,
+fn reveal<W: ?Sized, M: HostMemory<W>>(
+    w: &mut W,
+    m: &mut M,
     request: &[u8],
     dst: u32,
     max: u32,
@@ -404,7 +496,7 @@ fn reveal<T: TreeAccess>(
     let max = max.min(MAX_MESSAGE);
     // Only the bounds: the answer's bytes are written when it arrives.
     let end = u64::from(dst) + u64::from(max);
-    match memory_size(tree, e)? {
+    match m.size(w)? {
         Some(size) if end <= size => {}
         _ => return Ok(done(code::MEMORY_INVALID_ACCESS, 0)),
     }
@@ -413,4 +505,30 @@ fn reveal<T: TreeAccess>(
         dst,
         max,
     }))
+}
+
+/// Answers a pending reveal with `data` (checked against a raw-data request's
+/// hash): writes at most `max` bytes at the destination. Returns the host
+/// function's result and its cost (42 ticks per byte written); the answer's
+/// own tick is the caller's.
+pub(crate) fn answer_reveal<W: ?Sized, M: HostMemory<W>>(
+    w: &mut W,
+    m: &mut M,
+    pending: &PendingReveal,
+    data: &[u8],
+) -> Result<(i32, u128), PvmError> {
+    if data.len() > MAX_MESSAGE as usize {
+        return Err(PvmError::RevealTooLarge(data.len()));
+    }
+    if let RevealRequest::RawData(hash) = &pending.request {
+        if blake2b_256(data) != hash.0 {
+            return Err(PvmError::WrongPreimage);
+        }
+    }
+    let n = data.len().min(pending.max as usize);
+    Ok(match write_memory(w, m, pending.dst, &data[..n]) {
+        Ok(()) => (n as i32, cost::WRITE_PER_BYTE * n as u128),
+        Err(HostErr::Code(code)) => (code, 0),
+        Err(HostErr::Pvm(err)) => return Err(err),
+    })
 }

@@ -22,6 +22,8 @@ mod hostcall;
 pub mod inbox;
 mod inspect;
 mod instantiate;
+#[cfg(feature = "prover")]
+pub mod kernel_run;
 pub mod machine_proof;
 pub mod output_proof;
 mod pvm;

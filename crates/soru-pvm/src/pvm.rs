@@ -15,7 +15,6 @@
 
 use std::sync::Arc;
 
-use soru_core::hash::blake2b_256;
 use soru_core::{RevealHash, StateHash};
 use soru_tree::{Tree, TreeAccess, TreeError};
 use soru_wasm::exec::{Machine, Outcome};
@@ -25,8 +24,8 @@ use soru_wasm::{DecodeError, Decoder, Mode, Store};
 
 use crate::decode_store::with_tree_store;
 use crate::durable::{self, tree_path};
-use crate::host::{self, version_for_protocol, HostFn, VERSIONS};
-use crate::hostcall::{self, HostCallResult, HostErr};
+use crate::host::{version_for_protocol, HostFn, VERSIONS};
+use crate::hostcall::{self, HostCallResult, PvmMachine};
 use crate::inspect::PvmHooks;
 use crate::instantiate::{self, InitOutcome, InitStage, InitState};
 use crate::machine_proof::LazyMachine;
@@ -139,6 +138,9 @@ pub enum PvmError {
     /// A stored state that does not decode.
     #[error("malformed PVM state: {0}")]
     MalformedState(String),
+    /// A kernel run handed to another engine does not fit the PVM's state.
+    #[error("kernel run hand-over: {0}")]
+    KernelRunMismatch(&'static str),
 }
 
 /// Constants of one PVM instance.
@@ -293,15 +295,15 @@ pub struct ExecStats {
 /// running, and, for one-step proofs, a recording tree (prover) or a verifier
 /// tree (L1) on which the very same step function runs.
 pub struct Pvm<T = Tree> {
-    tree: T,
+    pub(crate) tree: T,
     /// How a machine in the tree is read when evaluation starts: whole
     /// (running) or chunk by chunk (a one-step proof).
-    loading: MachineLoading,
+    pub(crate) loading: MachineLoading,
     pub(crate) meta: Meta,
     pub(crate) phase: Phase,
     /// Messages written with `write_debug` by the kernel, when captured.
-    debug_log: Option<Vec<Vec<u8>>>,
-    stats: ExecStats,
+    pub(crate) debug_log: Option<Vec<Vec<u8>>>,
+    pub(crate) stats: ExecStats,
 }
 
 impl<T> std::fmt::Debug for Pvm<T> {
@@ -371,6 +373,11 @@ impl<T: TreeAccess> Pvm<T> {
     /// Execution statistics.
     pub fn stats(&self) -> ExecStats {
         self.stats
+    }
+
+    /// Ticks per cycle (`ticks_per_snapshot`).
+    pub fn ticks_per_snapshot(&self) -> u128 {
+        self.meta.max_nb_ticks
     }
 
     /// The tick counter.
@@ -537,18 +544,12 @@ impl<T: TreeAccess> Pvm<T> {
         let Some(pending) = e.reveal.take() else {
             return Err(PvmError::UnexpectedReveal);
         };
-        if let RevealRequest::RawData(hash) = &pending.request {
-            if blake2b_256(data) != hash.0 {
+        let (result, cost) = match hostcall::answer_reveal(&mut self.tree, &mut **e, &pending, data) {
+            Ok(answer) => answer,
+            Err(err) => {
                 e.reveal = Some(pending);
-                return Err(PvmError::WrongPreimage);
+                return Err(err);
             }
-        }
-        let n = data.len().min(pending.max as usize);
-        let written = hostcall::write_memory(&mut self.tree, e, pending.dst, &data[..n]);
-        let (result, cost) = match written {
-            Ok(()) => (n as i32, host::cost::WRITE_PER_BYTE * n as u128),
-            Err(HostErr::Code(code)) => (code, 0),
-            Err(HostErr::Pvm(err)) => return Err(err),
         };
         e.resume(&mut self.tree, &[u64::from(result as u32)])?;
         e.pending_ticks = cost;
@@ -736,14 +737,14 @@ impl<T: TreeAccess> Pvm<T> {
         Ok(())
     }
 
-    fn stuck(&mut self, reason: StuckReason) -> Result<(), PvmError> {
+    pub(crate) fn stuck(&mut self, reason: StuckReason) -> Result<(), PvmError> {
         self.phase = Phase::Stuck(reason);
         self.clear_inputs()
     }
 
     /// A decode, link or init failure: restore a different fallback kernel
     /// and set `upgrade_error`, or get stuck.
-    fn load_failed(&mut self, reason: StuckReason) -> Result<(), PvmError> {
+    pub(crate) fn load_failed(&mut self, reason: StuckReason) -> Result<(), PvmError> {
         instantiate::discard(&mut self.tree)?;
         let current = self.tree.subtree_hash(&key_path(durable::KERNEL_BOOT))?;
         let fallback = self.tree.subtree_hash(&key_path(durable::FALLBACK_KERNEL))?;
@@ -872,7 +873,7 @@ impl<T: TreeAccess> Pvm<T> {
                     .get(host_id as usize)
                     .ok_or_else(|| PvmError::MalformedState(format!("host function {host_id} is not linked")))?;
                 self.stats.host_calls += 1;
-                match hostcall::call(self, &mut e, f, &args)? {
+                match hostcall::call(self, &mut PvmMachine(&mut e), f, &args)? {
                     HostCallResult::Done { result, cost } => {
                         let results: Vec<u64> = result.into_iter().collect();
                         e.resume(&mut self.tree, &results)?;
@@ -1013,12 +1014,12 @@ impl Pvm<Tree> {
 pub(crate) const INPUTS_DIR: &[u8] = b"pvm/inputs";
 
 /// Tree path of the input at position `i`.
-fn input_path(i: u64) -> Vec<u8> {
+pub(crate) fn input_path(i: u64) -> Vec<u8> {
     format!("pvm/inputs/{i}").into_bytes()
 }
 
 /// The input stored at position `i`.
-fn read_input_at<T: TreeAccess>(tree: &mut T, i: u64) -> Result<Input, PvmError> {
+pub(crate) fn read_input_at<T: TreeAccess>(tree: &mut T, i: u64) -> Result<Input, PvmError> {
     let bytes = tree.read(&input_path(i), 0, usize::MAX)?;
     postcard::from_bytes(&bytes).map_err(|e| PvmError::MalformedState(format!("pvm/inputs/{i}: {e}")))
 }

@@ -1,0 +1,262 @@
+//! The engine: wasmtime configured deterministically, the per-kernel caches
+//! (load profile, instrumented and compiled module) and the cycle glue that
+//! lets the PVM do everything but `kernel_run`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use soru_pvm::kernel_run::{LoadProfile, TakeOver};
+use soru_pvm::{InputRequest, Pvm};
+use wasmtime::{Config, Engine, InstancePre, Module, OptLevel};
+
+use crate::run::{self, RevealOracle, RunResult, RunState};
+use crate::{instrument, FastError};
+
+/// Native stack of the thread a kernel runs on, and how much of it compiled
+/// code may use: enough for the PVM's 60 000 frames of ordinary functions;
+/// a deeper native stack need is a fallback to the PVM, not an error.
+const RUN_THREAD_STACK: usize = 768 << 20;
+const MAX_WASM_STACK: usize = 640 << 20;
+
+/// Kernels whose instrumented code is larger are not compiled (they run on
+/// the PVM): compile time is roughly linear in code size, and this bounds
+/// what a hostile kernel can make a node spend.
+pub const MAX_COMPILED_MODULE_BYTES: usize = 64 << 20;
+
+/// Counters of what the engine did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FastStats {
+    /// `kernel_run`s run on wasmtime and committed.
+    pub fast_runs: u64,
+    /// Kernel loads that fail, applied without running the PVM's loader.
+    pub load_failures: u64,
+    /// Runs abandoned and re-run on the PVM (DESIGN.md §5).
+    pub fallbacks: u64,
+    /// Cycles run on the PVM because the kernel cannot be compiled, or its
+    /// load does not fit in the cycle.
+    pub pvm_cycles: u64,
+    /// Kernels compiled.
+    pub compiled: u64,
+}
+
+struct CompiledKernel {
+    original: Arc<[u8]>,
+    module: Module,
+    /// Per PVM version: the module with that version's host functions.
+    instances: HashMap<u8, InstancePre<RunState>>,
+}
+
+/// soru's fast execution engine.
+pub struct FastEngine {
+    engine: Engine,
+    profiles: HashMap<([u8; 32], u8, u128), Option<LoadProfile>>,
+    /// Per kernel: compiled, or why it runs on the PVM.
+    kernels: HashMap<[u8; 32], Result<CompiledKernel, String>>,
+    stats: FastStats,
+    compile_time: Duration,
+    last_fallback: Option<String>,
+}
+
+impl std::fmt::Debug for FastEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastEngine")
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// wasmtime with exactly the PVM's WebAssembly: 2.0 without SIMD, no
+/// threads, tail calls, multi-memory, memory64, extended constants,
+/// function references or GC; NaNs canonicalised (kernels have no floats,
+/// but nothing is left to the platform).
+fn config() -> Config {
+    let mut c = Config::new();
+    c.wasm_bulk_memory(true)
+        .wasm_multi_value(true)
+        .wasm_reference_types(true)
+        .wasm_simd(false)
+        .wasm_relaxed_simd(false)
+        .wasm_tail_call(false)
+        .wasm_multi_memory(false)
+        .wasm_memory64(false)
+        .wasm_extended_const(false)
+        .wasm_function_references(false)
+        .wasm_gc(false)
+        .wasm_custom_page_sizes(false)
+        .wasm_wide_arithmetic(false)
+        .wasm_exceptions(false)
+        .wasm_stack_switching(false)
+        .cranelift_nan_canonicalization(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .async_stack_size(MAX_WASM_STACK)
+        .max_wasm_stack(MAX_WASM_STACK);
+    c
+}
+
+impl FastEngine {
+    /// A new engine with empty caches.
+    pub fn new() -> Result<Self, FastError> {
+        Ok(Self {
+            engine: Engine::new(&config()).map_err(|e| FastError::Engine(e.to_string()))?,
+            profiles: HashMap::new(),
+            kernels: HashMap::new(),
+            stats: FastStats::default(),
+            compile_time: Duration::ZERO,
+            last_fallback: None,
+        })
+    }
+
+    /// What the engine did so far.
+    pub fn stats(&self) -> FastStats {
+        self.stats
+    }
+
+    /// Time spent instrumenting and compiling kernels.
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
+    /// Why the last fallback to the PVM happened.
+    pub fn last_fallback(&self) -> Option<&str> {
+        self.last_fallback.as_deref()
+    }
+
+    /// Runs `pvm` until it waits for an input (or for reveal data `oracle`
+    /// lacks): the PVM for every tick but `kernel_run`s, which run here.
+    pub fn run_until_input(&mut self, pvm: &mut Pvm, oracle: &Arc<dyn RevealOracle>) -> Result<(), FastError> {
+        loop {
+            match pvm.input_request() {
+                InputRequest::NoInputRequired => {}
+                InputRequest::Reveal(request) => match oracle.reveal(&request) {
+                    Some(data) => {
+                        pvm.reveal(&data)?;
+                        continue;
+                    }
+                    None => return Ok(()),
+                },
+                _ => return Ok(()),
+            }
+            if let Some(load) = pvm.kernel_load()? {
+                if self.take_kernel_run(pvm, load, oracle)? {
+                    continue;
+                }
+                self.stats.pvm_cycles += 1;
+            }
+            pvm.run_to_kernel_load(u128::MAX)?;
+        }
+    }
+
+    /// Tries to run the kernel load at hand and its `kernel_run` here;
+    /// `false` leaves the PVM as it was, to run them itself.
+    fn take_kernel_run(
+        &mut self,
+        pvm: &mut Pvm,
+        load: soru_pvm::kernel_run::KernelLoad,
+        oracle: &Arc<dyn RevealOracle>,
+    ) -> Result<bool, FastError> {
+        let cycle = pvm.ticks_per_snapshot();
+        let key = (load.kernel_id, load.version, cycle);
+        let profile = match self.profiles.entry(key) {
+            std::collections::hash_map::Entry::Occupied(known) => known.get().clone(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let kernel = pvm.kernel_bytes()?.ok_or(FastError::NoKernel)?;
+                let profile = soru_pvm::kernel_run::load_profile(&kernel, load.version, cycle)?;
+                slot.insert(profile).clone()
+            }
+        };
+        let Some(profile) = profile else {
+            return Ok(false);
+        };
+        let run = match pvm.take_kernel_run(&load, &profile)? {
+            TakeOver::NotTaken => return Ok(false),
+            TakeOver::LoadFailed => {
+                self.stats.load_failures += 1;
+                return Ok(true);
+            }
+            TakeOver::Run(run) => run,
+        };
+        let Some(instance) = self.instance(pvm, load.kernel_id, load.version)? else {
+            return Ok(false);
+        };
+        let original = match &self.kernels[&load.kernel_id] {
+            Ok(k) => k.original.clone(),
+            Err(_) => return Ok(false),
+        };
+        let (run, result) = run_on_big_stack(|| run::run_kernel(&instance, &original, run, oracle.clone()))??;
+        match result {
+            RunResult::Done(end) => {
+                pvm.finish_kernel_run(*run, end)?;
+                self.stats.fast_runs += 1;
+                Ok(true)
+            }
+            RunResult::Abandoned(reason) => {
+                self.stats.fallbacks += 1;
+                self.last_fallback = Some(reason);
+                Ok(false)
+            }
+        }
+    }
+
+    /// The kernel compiled and linked for `version`, compiling it on first
+    /// use; `None` if it cannot run here.
+    fn instance(
+        &mut self,
+        pvm: &mut Pvm,
+        kernel_id: [u8; 32],
+        version: u8,
+    ) -> Result<Option<InstancePre<RunState>>, FastError> {
+        if !self.kernels.contains_key(&kernel_id) {
+            let original = pvm.kernel_bytes()?.ok_or(FastError::NoKernel)?;
+            let started = Instant::now();
+            let compiled = self.compile(original);
+            self.compile_time += started.elapsed();
+            self.stats.compiled += u64::from(compiled.is_ok());
+            self.kernels.insert(kernel_id, compiled);
+        }
+        let Ok(kernel) = self.kernels.get_mut(&kernel_id).expect("inserted above") else {
+            return Ok(None);
+        };
+        if let Some(pre) = kernel.instances.get(&version) {
+            return Ok(Some(pre.clone()));
+        }
+        let linker = run::linker(&self.engine, version)?;
+        match linker.instantiate_pre(&kernel.module) {
+            Ok(pre) => {
+                kernel.instances.insert(version, pre.clone());
+                Ok(Some(pre))
+            }
+            Err(e) => {
+                self.kernels.insert(kernel_id, Err(format!("linking: {e}")));
+                Ok(None)
+            }
+        }
+    }
+
+    fn compile(&self, original: Arc<[u8]>) -> Result<CompiledKernel, String> {
+        let (bytes, _) = instrument::instrument(&original, None).map_err(|e| e.to_string())?;
+        if bytes.len() > MAX_COMPILED_MODULE_BYTES {
+            return Err(format!("instrumented module of {} bytes", bytes.len()));
+        }
+        let module = Module::new(&self.engine, &bytes).map_err(|e| format!("compiling: {e}"))?;
+        Ok(CompiledKernel {
+            original,
+            module,
+            instances: HashMap::new(),
+        })
+    }
+}
+
+/// Runs `f` on a thread with a stack deep enough for the PVM's call-depth
+/// limit in compiled code.
+fn run_on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, FastError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("soru-fast-run".into())
+            .stack_size(RUN_THREAD_STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| FastError::Engine(format!("spawning the run thread: {e}")))?
+            .join()
+            .map_err(|_| FastError::Engine("the run thread panicked".into()))
+    })
+}
