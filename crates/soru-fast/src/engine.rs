@@ -10,8 +10,9 @@ use soru_pvm::kernel_run::{LoadProfile, TakeOver};
 use soru_pvm::{InputRequest, Pvm};
 use wasmtime::{Config, Engine, InstancePre, Module, OptLevel};
 
+use crate::instrument::{self, Metering};
 use crate::run::{self, RevealOracle, RunResult, RunState};
-use crate::{instrument, FastError};
+use crate::FastError;
 
 /// Native stack of the thread a kernel runs on, and how much of it compiled
 /// code may use: enough for the PVM's 60 000 frames of ordinary functions;
@@ -23,6 +24,18 @@ const MAX_WASM_STACK: usize = 640 << 20;
 /// the PVM): compile time is roughly linear in code size, and this bounds
 /// what a hostile kernel can make a node spend.
 pub const MAX_COMPILED_MODULE_BYTES: usize = 64 << 20;
+
+/// What [`FastEngine::take_kernel_load`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// `kernel_run` ran here and is committed.
+    Fast,
+    /// The kernel does not load; the failure is applied.
+    LoadFailed,
+    /// Left to the PVM (no load at hand, a load too long for the cycle, a
+    /// kernel that cannot be compiled, or a fallback).
+    Declined,
+}
 
 /// Counters of what the engine did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,13 +51,18 @@ pub struct FastStats {
     pub pvm_cycles: u64,
     /// Kernels compiled.
     pub compiled: u64,
+    /// Runs repeated with precise metering to decide how they end at the
+    /// tick limit.
+    pub precise_reruns: u64,
 }
 
 struct CompiledKernel {
     original: Arc<[u8]>,
-    module: Module,
-    /// Per PVM version: the module with that version's host functions.
-    instances: HashMap<u8, InstancePre<RunState>>,
+    /// Per metering: the compiled module (precise on first need).
+    modules: HashMap<Metering, Module>,
+    /// Per PVM version and metering: the module with that version's host
+    /// functions.
+    instances: HashMap<(u8, Metering), InstancePre<RunState>>,
 }
 
 /// soru's fast execution engine.
@@ -137,8 +155,8 @@ impl FastEngine {
                 },
                 _ => return Ok(()),
             }
-            if let Some(load) = pvm.kernel_load()? {
-                if self.take_kernel_run(pvm, load, oracle)? {
+            if pvm.kernel_load()?.is_some() {
+                if self.take_kernel_load(pvm, oracle)? != Handled::Declined {
                     continue;
                 }
                 self.stats.pvm_cycles += 1;
@@ -147,14 +165,13 @@ impl FastEngine {
         }
     }
 
-    /// Tries to run the kernel load at hand and its `kernel_run` here;
-    /// `false` leaves the PVM as it was, to run them itself.
-    fn take_kernel_run(
-        &mut self,
-        pvm: &mut Pvm,
-        load: soru_pvm::kernel_run::KernelLoad,
-        oracle: &Arc<dyn RevealOracle>,
-    ) -> Result<bool, FastError> {
+    /// Takes over the kernel load the PVM is at (phase Snapshot) and its
+    /// `kernel_run`: afterwards the PVM is where running them would have
+    /// left it, or, [`Handled::Declined`], as it was, to run them itself.
+    pub fn take_kernel_load(&mut self, pvm: &mut Pvm, oracle: &Arc<dyn RevealOracle>) -> Result<Handled, FastError> {
+        let Some(load) = pvm.kernel_load()? else {
+            return Ok(Handled::Declined);
+        };
         let cycle = pvm.ticks_per_snapshot();
         let key = (load.kernel_id, load.version, cycle);
         let profile = match self.profiles.entry(key) {
@@ -166,34 +183,51 @@ impl FastEngine {
             }
         };
         let Some(profile) = profile else {
-            return Ok(false);
+            return Ok(Handled::Declined);
         };
         let run = match pvm.take_kernel_run(&load, &profile)? {
-            TakeOver::NotTaken => return Ok(false),
+            TakeOver::NotTaken => return Ok(Handled::Declined),
             TakeOver::LoadFailed => {
                 self.stats.load_failures += 1;
-                return Ok(true);
+                return Ok(Handled::LoadFailed);
             }
             TakeOver::Run(run) => run,
         };
-        let Some(instance) = self.instance(pvm, load.kernel_id, load.version)? else {
-            return Ok(false);
+        let Some(instance) = self.instance(pvm, load.kernel_id, load.version, Metering::Coarse)? else {
+            return Ok(Handled::Declined);
         };
         let original = match &self.kernels[&load.kernel_id] {
             Ok(k) => k.original.clone(),
-            Err(_) => return Ok(false),
+            Err(_) => return Ok(Handled::Declined),
         };
-        let (run, result) = run_on_big_stack(|| run::run_kernel(&instance, &original, run, oracle.clone()))??;
+        let start = run.clone();
+        let (mut run, mut result) =
+            run_on_big_stack(|| run::run_kernel(&instance, Metering::Coarse, &original, run, oracle.clone()))??;
+        if matches!(result, RunResult::CrossesLimit) {
+            // Coarse metering cannot tell whether the last segment traps
+            // before the limit: the same run again, precisely metered.
+            self.stats.precise_reruns += 1;
+            let Some(precise) = self.instance(pvm, load.kernel_id, load.version, Metering::Precise)? else {
+                return Ok(Handled::Declined);
+            };
+            (run, result) =
+                run_on_big_stack(|| run::run_kernel(&precise, Metering::Precise, &original, start, oracle.clone()))??;
+        }
         match result {
             RunResult::Done(end) => {
                 pvm.finish_kernel_run(*run, end)?;
                 self.stats.fast_runs += 1;
-                Ok(true)
+                Ok(Handled::Fast)
             }
             RunResult::Abandoned(reason) => {
                 self.stats.fallbacks += 1;
                 self.last_fallback = Some(reason);
-                Ok(false)
+                Ok(Handled::Declined)
+            }
+            RunResult::CrossesLimit => {
+                self.stats.fallbacks += 1;
+                self.last_fallback = Some("precise metering crossed the tick limit".into());
+                Ok(Handled::Declined)
             }
         }
     }
@@ -205,46 +239,60 @@ impl FastEngine {
         pvm: &mut Pvm,
         kernel_id: [u8; 32],
         version: u8,
+        metering: Metering,
     ) -> Result<Option<InstancePre<RunState>>, FastError> {
         if !self.kernels.contains_key(&kernel_id) {
             let original = pvm.kernel_bytes()?.ok_or(FastError::NoKernel)?;
-            let started = Instant::now();
-            let compiled = self.compile(original);
-            self.compile_time += started.elapsed();
-            self.stats.compiled += u64::from(compiled.is_ok());
-            self.kernels.insert(kernel_id, compiled);
+            let kernel = CompiledKernel {
+                original,
+                modules: HashMap::new(),
+                instances: HashMap::new(),
+            };
+            self.kernels.insert(kernel_id, Ok(kernel));
         }
         let Ok(kernel) = self.kernels.get_mut(&kernel_id).expect("inserted above") else {
             return Ok(None);
         };
-        if let Some(pre) = kernel.instances.get(&version) {
+        if let Some(pre) = kernel.instances.get(&(version, metering)) {
             return Ok(Some(pre.clone()));
         }
-        let linker = run::linker(&self.engine, version)?;
-        match linker.instantiate_pre(&kernel.module) {
+        let module = match kernel.modules.get(&metering) {
+            Some(module) => Ok(module.clone()),
+            None => {
+                let started = Instant::now();
+                let compiled = compile(&self.engine, &kernel.original, metering);
+                self.compile_time += started.elapsed();
+                self.stats.compiled += u64::from(compiled.is_ok());
+                compiled
+            }
+        };
+        let linked = module.and_then(|module| {
+            kernel.modules.insert(metering, module.clone());
+            run::linker(&self.engine, version)
+                .map_err(|e| e.to_string())?
+                .instantiate_pre(&module)
+                .map_err(|e| format!("linking: {e}"))
+        });
+        match linked {
             Ok(pre) => {
-                kernel.instances.insert(version, pre.clone());
+                kernel.instances.insert((version, metering), pre.clone());
                 Ok(Some(pre))
             }
-            Err(e) => {
-                self.kernels.insert(kernel_id, Err(format!("linking: {e}")));
+            Err(reason) => {
+                self.kernels.insert(kernel_id, Err(reason));
                 Ok(None)
             }
         }
     }
+}
 
-    fn compile(&self, original: Arc<[u8]>) -> Result<CompiledKernel, String> {
-        let (bytes, _) = instrument::instrument(&original, None).map_err(|e| e.to_string())?;
-        if bytes.len() > MAX_COMPILED_MODULE_BYTES {
-            return Err(format!("instrumented module of {} bytes", bytes.len()));
-        }
-        let module = Module::new(&self.engine, &bytes).map_err(|e| format!("compiling: {e}"))?;
-        Ok(CompiledKernel {
-            original,
-            module,
-            instances: HashMap::new(),
-        })
+/// Instruments and compiles a kernel.
+fn compile(engine: &Engine, original: &[u8], metering: Metering) -> Result<Module, String> {
+    let (bytes, _) = instrument::instrument(original, metering, None).map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_COMPILED_MODULE_BYTES {
+        return Err(format!("instrumented module of {} bytes", bytes.len()));
     }
+    Module::new(engine, &bytes).map_err(|e| format!("compiling: {e}"))
 }
 
 /// Runs `f` on a thread with a stack deep enough for the PVM's call-depth

@@ -208,10 +208,30 @@ struct Added {
     exhausted: u32,
 }
 
+/// How finely code is cut into segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Metering {
+    /// Segments as long as control flow allows: the fast default.
+    Coarse,
+    /// Every instruction that can trap also gets a segment of its own, so a
+    /// segment crossing the tick limit never hides a trap: running out of
+    /// ticks is always decided exactly. For re-running a kernel run that
+    /// coarse metering could not decide.
+    Precise,
+}
+
 /// Instruments `wasm`. With `trace = Some(f)`, also returns the trace of
-/// defined-or-imported function index `f`.
-pub(crate) fn instrument(wasm: &[u8], trace: Option<u32>) -> Result<(Vec<u8>, Option<FunctionTrace>), InstrumentError> {
-    Instrumenter::default().run(wasm, trace)
+/// function index `f`.
+pub(crate) fn instrument(
+    wasm: &[u8],
+    metering: Metering,
+    trace: Option<u32>,
+) -> Result<(Vec<u8>, Option<FunctionTrace>), InstrumentError> {
+    Instrumenter {
+        precise: metering == Metering::Precise,
+        ..Instrumenter::default()
+    }
+    .run(wasm, trace)
 }
 
 #[derive(Default)]
@@ -231,6 +251,7 @@ struct Instrumenter {
     code: Option<(wasm_encoder::CodeSection, u32)>,
     next_func: u32,
     trace: Option<FunctionTrace>,
+    precise: bool,
 }
 
 const TYPES: usize = 0;
@@ -437,7 +458,7 @@ impl Instrumenter {
     ) -> Result<(), InstrumentError> {
         let mut rc = RoundtripReencoder;
         let base = types.len();
-        types.ty().function([ValType::I64], []);
+        types.ty().function([ValType::I64, ValType::I64], []);
         types.ty().function([], []);
         self.helper_types = (base, base + 1);
         for (original, results) in multi_results {
@@ -504,19 +525,22 @@ impl Instrumenter {
     fn finish_code(&mut self) {
         let a = self.added();
         let (mut codes, _) = self.code.take().expect("code section started");
-        // out_of_ticks(cost): put the ticks back and say whether none were
-        // left before the segment.
+        // out_of_ticks(cost, safe): put the ticks back; the PVM would run
+        // the ticks left of the segment and stop at the boundary, which is
+        // certain if none of them can trap (they are within the `safe`
+        // ticks before the segment's first instruction that can).
         let mut f = Function::new_with_locals_types([ValType::I64]);
         for i in [
             Instruction::GlobalGet(a.ticks),
             Instruction::LocalGet(0),
             Instruction::I64Add,
-            Instruction::LocalTee(1),
+            Instruction::LocalTee(2),
             Instruction::GlobalSet(a.ticks),
             Instruction::I32Const(exit::TOO_MANY_TICKS),
             Instruction::I32Const(exit::CROSSES_LIMIT),
+            Instruction::LocalGet(2),
             Instruction::LocalGet(1),
-            Instruction::I64Eqz,
+            Instruction::I64LeS,
             Instruction::Select,
             Instruction::GlobalSet(a.exit),
             Instruction::Unreachable,
@@ -651,6 +675,7 @@ impl Instrumenter {
             segment: Vec::new(),
             trace: FunctionTrace::default(),
             want_trace,
+            precise: self.precise,
         };
         let wrap = targeted[0];
 
@@ -867,11 +892,19 @@ struct Emitter<'a> {
     segment: Vec<Pending<'a>>,
     trace: FunctionTrace,
     want_trace: bool,
+    precise: bool,
 }
 
 impl<'a> Emitter<'a> {
     fn push(&mut self, op: Operator<'a>, cost: u8) -> Result<(), InstrumentError> {
+        let isolate = self.precise && traps_of(&op) != 0;
+        if isolate {
+            self.flush()?;
+        }
         self.segment.push(Pending::Original(op, cost));
+        if isolate {
+            self.flush()?;
+        }
         Ok(())
     }
 
@@ -910,14 +943,16 @@ impl<'a> Emitter<'a> {
 
     /// Ends the segment: its charge, then its instructions.
     fn flush(&mut self) -> Result<(), InstrumentError> {
-        let cost: u64 = self
-            .segment
-            .iter()
-            .map(|p| match p {
-                Pending::Original(_, c) => u64::from(*c),
-                Pending::Added(_) => 0,
-            })
-            .sum();
+        let (mut cost, mut safe) = (0u64, None);
+        for p in &self.segment {
+            if let Pending::Original(op, c) = p {
+                if safe.is_none() && traps_of(op) != 0 {
+                    safe = Some(cost);
+                }
+                cost += u64::from(*c);
+            }
+        }
+        let safe = safe.unwrap_or(cost);
         if self.segment.is_empty() {
             return Ok(());
         }
@@ -935,6 +970,7 @@ impl<'a> Emitter<'a> {
                 Instruction::I64LtS,
                 Instruction::If(BlockType::Empty),
                 Instruction::I64Const(cost),
+                Instruction::I64Const(safe as i64),
                 Instruction::Call(a.out_of_ticks),
                 Instruction::End,
             ]);

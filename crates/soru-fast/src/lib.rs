@@ -11,7 +11,7 @@ mod engine;
 mod instrument;
 mod run;
 
-pub use engine::{FastEngine, FastStats, MAX_COMPILED_MODULE_BYTES};
+pub use engine::{FastEngine, FastStats, Handled, MAX_COMPILED_MODULE_BYTES};
 pub use instrument::InstrumentError;
 pub use run::{NoReveals, RevealOracle};
 

@@ -12,7 +12,7 @@ use wasmtime::{
     Caller, Engine, FuncType, Global, InstancePre, Linker, Memory, Store, Trap, Val, ValType, WasmBacktrace,
 };
 
-use crate::instrument::{self, exit};
+use crate::instrument::{self, exit, Metering};
 use crate::FastError;
 
 /// Where reveal data comes from during a fast run.
@@ -61,6 +61,9 @@ enum HostStop {
 pub(crate) enum RunResult {
     /// As the PVM would have ended it.
     Done(KernelRunEnd),
+    /// A metering segment crossed the tick limit where an instruction
+    /// could trap: run again with precise metering.
+    CrossesLimit,
     /// Not decidable here (the reason): the PVM must run it.
     Abandoned(String),
 }
@@ -247,6 +250,7 @@ fn global(instance: &wasmtime::Instance, store: &mut Store<RunState>, name: &str
 /// back with the result.
 pub(crate) fn run_kernel(
     pre: &InstancePre<RunState>,
+    metering: Metering,
     original: &[u8],
     run: Box<KernelRun>,
     oracle: Arc<dyn RevealOracle>,
@@ -297,9 +301,9 @@ pub(crate) fn run_kernel(
             Some(HostStop::Pvm(err)) => return Err(FastError::Pvm(err.clone())),
             None => match exit_code.get(&mut store).unwrap_i32() {
                 exit::TOO_MANY_TICKS => RunResult::Done(KernelRunEnd::TooManyTicks),
-                exit::CROSSES_LIMIT => RunResult::Abandoned("a metering segment crosses the tick limit".into()),
+                exit::CROSSES_LIMIT => RunResult::CrossesLimit,
                 exit::EXHAUSTED => RunResult::Done(KernelRunEnd::Exhausted { ticks: used }),
-                _ => trap_result(&e, original, used),
+                _ => trap_result(&e, metering, original, used),
             },
         },
     };
@@ -308,7 +312,7 @@ pub(crate) fn run_kernel(
 
 /// A genuine trap: the ticks really spent are those charged minus the part
 /// of the trapping segment after the trapping instruction.
-fn trap_result(e: &wasmtime::Error, original: &[u8], used: u128) -> RunResult {
+fn trap_result(e: &wasmtime::Error, metering: Metering, original: &[u8], used: u128) -> RunResult {
     let trap = match e.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => return RunResult::Abandoned("native stack overflow".into()),
         Some(trap) => *trap,
@@ -328,7 +332,7 @@ fn trap_result(e: &wasmtime::Error, original: &[u8], used: u128) -> RunResult {
         Trap::IndirectCallToNull | Trap::BadSignature => instrument::trap_class::INDIRECT,
         other => return RunResult::Abandoned(format!("unexpected trap: {other}")),
     };
-    let unrun = instrument::instrument(original, Some(frame.func_index()))
+    let unrun = instrument::instrument(original, metering, Some(frame.func_index()))
         .ok()
         .and_then(|(_, trace)| trace)
         .and_then(|trace| trace.unrun_after(offset as u32, class));

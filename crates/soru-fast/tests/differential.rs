@@ -9,7 +9,7 @@ use std::sync::Arc;
 use soru_core::inbox::InfoPerLevel;
 use soru_core::time::Timestamp;
 use soru_core::BlockHash;
-use soru_fast::{FastEngine, RevealOracle};
+use soru_fast::{FastEngine, Handled, RevealOracle};
 use soru_pvm::{InputRequest, Pvm, PvmConfig, RevealRequest};
 
 fn config(tps: u128) -> PvmConfig {
@@ -57,17 +57,36 @@ fn feed(pvm: &mut Pvm, level: u32, payloads: &[Vec<u8>]) {
     }
 }
 
-fn settle_on_pvm(pvm: &mut Pvm, oracle: &Oracle) {
-    loop {
-        pvm.run_until_input(u128::MAX).expect("runs");
-        match pvm.input_request() {
-            InputRequest::Reveal(r) => pvm.reveal(&oracle.reveal(&r).expect("known reveal")).expect("reveal"),
-            _ => return,
+/// Answers a pending reveal on `pvm`; `false` if none is pending.
+fn answer(pvm: &mut Pvm, oracle: &Oracle) -> bool {
+    match pvm.input_request() {
+        InputRequest::Reveal(r) => {
+            pvm.reveal(&oracle.reveal(&r).expect("known reveal")).expect("reveal");
+            true
         }
+        _ => false,
     }
 }
 
-/// Runs `levels` on both engines; returns the fast engine's statistics.
+fn assert_same(fast: &Pvm, reference: &Pvm, what: &str, engine: &FastEngine) {
+    assert_eq!(
+        (fast.current_tick(), fast.status()),
+        (reference.current_tick(), reference.status()),
+        "{what}: tick and status (last fallback: {:?})",
+        engine.last_fallback()
+    );
+    assert_eq!(
+        fast.state_hash().unwrap(),
+        reference.state_hash().unwrap(),
+        "{what}: state hash"
+    );
+}
+
+/// Runs `levels` on the PVM alone and on the PVM with soru-fast, in lock
+/// step: the states are compared after every kernel load and run the fast
+/// engine takes (so the tick a run ends at — return, trap, exhausted stack
+/// — is checked exactly) and at every level end. Returns the fast engine's
+/// statistics.
 fn differential(kernel: &[u8], tps: u128, levels: &[Vec<Vec<u8>>], oracle: Oracle) -> soru_fast::FastStats {
     let oracle: Arc<Oracle> = Arc::new(oracle);
     let dyn_oracle: Arc<dyn RevealOracle> = oracle.clone();
@@ -77,20 +96,36 @@ fn differential(kernel: &[u8], tps: u128, levels: &[Vec<Vec<u8>>], oracle: Oracl
     for (i, messages) in levels.iter().enumerate() {
         let level = i as u32 + 1;
         feed(&mut reference, level, messages);
-        settle_on_pvm(&mut reference, &oracle);
         feed(&mut fast, level, messages);
-        engine.run_until_input(&mut fast, &dyn_oracle).expect("fast run");
-        assert_eq!(
-            (fast.current_tick(), fast.status()),
-            (reference.current_tick(), reference.status()),
-            "level {level}: tick and status (last fallback: {:?})",
-            engine.last_fallback()
-        );
-        assert_eq!(
-            fast.state_hash().unwrap(),
-            reference.state_hash().unwrap(),
-            "level {level}: state hash"
-        );
+        let mut run = 0;
+        loop {
+            if answer(&mut reference, &oracle) {
+                assert!(
+                    answer(&mut fast, &oracle),
+                    "level {level}: only the PVM waits for a reveal"
+                );
+                continue;
+            }
+            if reference.input_request() != InputRequest::NoInputRequired {
+                break;
+            }
+            if fast.kernel_load().unwrap().is_some()
+                && engine.take_kernel_load(&mut fast, &dyn_oracle).unwrap() != Handled::Declined
+            {
+                run += 1;
+                loop {
+                    reference.run_kernel_load(u128::MAX).unwrap();
+                    if !answer(&mut reference, &oracle) {
+                        break;
+                    }
+                }
+                assert_same(&fast, &reference, &format!("level {level}, kernel run {run}"), &engine);
+                continue;
+            }
+            reference.run_to_kernel_load(u128::MAX).unwrap();
+            fast.run_to_kernel_load(u128::MAX).unwrap();
+        }
+        assert_same(&fast, &reference, &format!("level {level} end"), &engine);
     }
     if let Some(reason) = engine.last_fallback() {
         eprintln!("last fallback: {reason}");
@@ -149,4 +184,131 @@ fn example_kernels_agree_with_the_pvm() {
         eprintln!("{name}: {stats:?}");
         assert_all_fast(name, stats);
     }
+}
+
+#[test]
+fn too_many_ticks_in_a_small_cycle_is_decided_exactly() {
+    for tps in [2_000_000, 2_000_001, 2_000_013, 3_333_333] {
+        let stats = differential(&kernel("loop-forever"), tps, &[vec![], vec![]], Oracle::default());
+        eprintln!("loop-forever at {tps}: {stats:?}");
+        assert_all_fast("loop-forever", stats);
+    }
+    // compute runs long: a cycle too short for it, at many offsets.
+    for tps in (0..8).map(|i| 1_500_000 + 7_919 * i) {
+        let stats = differential(
+            &kernel("compute"),
+            tps,
+            &[vec![u32_msg(b'C', 1_000)]],
+            Oracle::default(),
+        );
+        assert_all_fast("compute", stats);
+    }
+}
+
+const IMPORTS: &str = r#"
+  (import "smart_rollup_core" "store_write" (func $store_write (param i32 i32 i32 i32 i32) (result i32)))
+  (import "smart_rollup_core" "store_has" (func $store_has (param i32 i32) (result i32)))
+  (import "smart_rollup_core" "reveal_preimage" (func $reveal_preimage (param i32 i32 i32 i32) (result i32)))"#;
+
+fn wat_escape(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("\\{b:02x}")).collect()
+}
+
+/// A kernel that upgrades itself to garbage: the next load fails, the
+/// fallback kernel comes back with `upgrade_error` set — applied by the
+/// fast engine from the kernel's load profile, without the PVM's loader.
+#[test]
+fn a_failed_upgrade_restores_the_fallback_kernel() {
+    let wat = format!(
+        r#"(module {IMPORTS}
+  (memory (export "memory") 1)
+  (data (i32.const 0) "/upgraded")
+  (data (i32.const 16) "/kernel/boot.wasm")
+  (data (i32.const 48) "/kernel/env/reboot")
+  (data (i32.const 80) "garbage")
+  (func (export "kernel_run")
+    (if (i32.eqz (call $store_has (i32.const 0) (i32.const 9)))
+      (then
+        (drop (call $store_write (i32.const 0) (i32.const 9) (i32.const 0) (i32.const 80) (i32.const 1)))
+        (drop (call $store_write (i32.const 16) (i32.const 17) (i32.const 0) (i32.const 80) (i32.const 7)))
+        (drop (call $store_write (i32.const 48) (i32.const 18) (i32.const 0) (i32.const 80) (i32.const 0)))))))"#
+    );
+    let kernel = wat::parse_str(wat).unwrap();
+    let stats = differential(&kernel, TPS, &[vec![], vec![], vec![]], Oracle::default());
+    assert_eq!(stats.load_failures, 1, "{stats:?}");
+    assert_all_fast("upgrade", stats);
+}
+
+/// Kernels that never load: every load failure is applied from the profile.
+#[test]
+fn kernels_that_do_not_load_fail_the_same_way() {
+    for name in [
+        "no-kernel-run",
+        "no-memory-export",
+        "start-calls-host",
+        "unknown-import",
+        "wrong-signature",
+    ] {
+        let path = format!("{}/../../kernels/wat/{name}.wat", env!("CARGO_MANIFEST_DIR"));
+        let kernel = wat::parse_file(&path).unwrap();
+        let stats = differential(&kernel, TPS, &[vec![], vec![]], Oracle::default());
+        assert!(stats.load_failures > 0 && stats.fast_runs == 0, "{name}: {stats:?}");
+        assert_eq!(stats.fallbacks, 0, "{name}: {stats:?}");
+    }
+}
+
+/// The one forced fallback: the fast engine's oracle lacks a preimage the
+/// kernel reveals, so the run goes back to the PVM, which waits for it;
+/// the states still agree.
+#[test]
+fn a_reveal_the_fast_engine_cannot_answer_falls_back_to_the_pvm() {
+    let preimage = b"a preimage only the PVM's driver knows".to_vec();
+    let hash = soru_core::hash::blake2b_256(&preimage);
+    let wat = format!(
+        r#"(module {IMPORTS}
+  (memory (export "memory") 1)
+  (data (i32.const 0) "/revealed")
+  (data (i32.const 128) "\00{hash}")
+  (func (export "kernel_run")
+    (local $n i32)
+    (local.set $n (call $reveal_preimage (i32.const 128) (i32.const 33) (i32.const 256) (i32.const 100)))
+    (drop (call $store_write (i32.const 0) (i32.const 9) (i32.const 0) (i32.const 256) (local.get $n)))))"#,
+        hash = wat_escape(&hash)
+    );
+    let kernel = wat::parse_str(wat).unwrap();
+    let mut known = Oracle::default();
+    known.preimages.insert(hash, preimage.clone());
+    // Both engines know it: no fallback.
+    let stats = differential(&kernel, TPS, &[vec![], vec![]], known);
+    assert_all_fast("reveal", stats);
+
+    // The fast engine does not: one fallback per run, same states.
+    let oracle = {
+        let mut o = Oracle::default();
+        o.preimages.insert(hash, preimage.clone());
+        o
+    };
+    let blind: Arc<dyn RevealOracle> = Arc::new(soru_fast::NoReveals);
+    let mut reference = Pvm::install_boot_sector(&config(TPS), &kernel).unwrap();
+    let mut fast = Pvm::install_boot_sector(&config(TPS), &kernel).unwrap();
+    let mut engine = FastEngine::new().unwrap();
+    for level in 1..=2 {
+        feed(&mut reference, level, &[]);
+        feed(&mut fast, level, &[]);
+        loop {
+            reference.run_until_input(u128::MAX).unwrap();
+            if !answer(&mut reference, &oracle) {
+                break;
+            }
+        }
+        loop {
+            engine.run_until_input(&mut fast, &blind).unwrap();
+            if !answer(&mut fast, &oracle) {
+                break;
+            }
+        }
+        assert_same(&fast, &reference, &format!("level {level}"), &engine);
+    }
+    assert_eq!(fast.durable_read("/revealed").unwrap(), Some(preimage));
+    assert_eq!(engine.stats().fallbacks, 2, "{:?}", engine.stats());
 }

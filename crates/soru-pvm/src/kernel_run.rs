@@ -158,8 +158,9 @@ pub enum KernelRunEnd {
 /// The world of one `kernel_run` run by another engine: the state tree
 /// (durable storage, outbox), the unread inputs and the debug log, with the
 /// tick budget of the run. Host functions are the PVM's own
-/// ([`KernelRun::host_call`]).
-#[derive(Debug)]
+/// ([`KernelRun::host_call`]). A clone is an O(1) snapshot of the world, to
+/// run the same `kernel_run` again.
+#[derive(Debug, Clone)]
 pub struct KernelRun {
     tree: Tree,
     inputs_head: u64,
@@ -425,6 +426,21 @@ impl Pvm<Tree> {
             let done = self.meta.current_tick - start;
             let waiting = self.input_request() != crate::InputRequest::NoInputRequired;
             if done >= max_ticks || waiting || (matches!(self.phase, Phase::Snapshot) && done > 0) {
+                return Ok(done);
+            }
+            self.advance(max_ticks - done, &mut soru_wasm::hooks::NoHooks)?;
+        }
+    }
+
+    /// Runs while the PVM loads or runs a kernel — stopping when the run
+    /// ends (padding, stuck), waits for reveal data, or after `max_ticks`.
+    /// Returns the ticks executed. What a fast run replaces, tick for tick.
+    pub fn run_kernel_load(&mut self, max_ticks: u128) -> Result<u128, PvmError> {
+        let start = self.meta.current_tick;
+        loop {
+            let done = self.meta.current_tick - start;
+            let loading_or_running = matches!(self.status(), crate::Status::Loading | crate::Status::Evaluating);
+            if done >= max_ticks || !loading_or_running {
                 return Ok(done);
             }
             self.advance(max_ticks - done, &mut soru_wasm::hooks::NoHooks)?;
