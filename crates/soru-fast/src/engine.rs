@@ -196,22 +196,17 @@ impl FastEngine {
         let Some(instance) = self.instance(pvm, load.kernel_id, load.version, Metering::Coarse)? else {
             return Ok(Handled::Declined);
         };
-        let original = match &self.kernels[&load.kernel_id] {
-            Ok(k) => k.original.clone(),
-            Err(_) => return Ok(Handled::Declined),
-        };
         let start = run.clone();
         let (mut run, mut result) =
-            run_on_big_stack(|| run::run_kernel(&instance, Metering::Coarse, &original, run, oracle.clone()))??;
-        if matches!(result, RunResult::CrossesLimit) {
-            // Coarse metering cannot tell whether the last segment traps
-            // before the limit: the same run again, precisely metered.
+            run_on_big_stack(|| run::run_kernel(&instance, Metering::Coarse, run, oracle.clone()))??;
+        if matches!(result, RunResult::NeedsPrecise) {
+            // Coarse metering cannot tell exactly how the run ended: the
+            // same run again, from the same world, precisely metered.
             self.stats.precise_reruns += 1;
             let Some(precise) = self.instance(pvm, load.kernel_id, load.version, Metering::Precise)? else {
                 return Ok(Handled::Declined);
             };
-            (run, result) =
-                run_on_big_stack(|| run::run_kernel(&precise, Metering::Precise, &original, start, oracle.clone()))??;
+            (run, result) = run_on_big_stack(|| run::run_kernel(&precise, Metering::Precise, start, oracle.clone()))??;
         }
         match result {
             RunResult::Done(end) => {
@@ -224,9 +219,9 @@ impl FastEngine {
                 self.last_fallback = Some(reason);
                 Ok(Handled::Declined)
             }
-            RunResult::CrossesLimit => {
+            RunResult::NeedsPrecise => {
                 self.stats.fallbacks += 1;
-                self.last_fallback = Some("precise metering crossed the tick limit".into());
+                self.last_fallback = Some("precise metering could not decide".into());
                 Ok(Handled::Declined)
             }
         }
@@ -241,14 +236,13 @@ impl FastEngine {
         version: u8,
         metering: Metering,
     ) -> Result<Option<InstancePre<RunState>>, FastError> {
-        if !self.kernels.contains_key(&kernel_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.kernels.entry(kernel_id) {
             let original = pvm.kernel_bytes()?.ok_or(FastError::NoKernel)?;
-            let kernel = CompiledKernel {
+            slot.insert(Ok(CompiledKernel {
                 original,
                 modules: HashMap::new(),
                 instances: HashMap::new(),
-            };
-            self.kernels.insert(kernel_id, Ok(kernel));
+            }));
         }
         let Ok(kernel) = self.kernels.get_mut(&kernel_id).expect("inserted above") else {
             return Ok(None);
@@ -288,7 +282,7 @@ impl FastEngine {
 
 /// Instruments and compiles a kernel.
 fn compile(engine: &Engine, original: &[u8], metering: Metering) -> Result<Module, String> {
-    let (bytes, _) = instrument::instrument(original, metering, None).map_err(|e| e.to_string())?;
+    let bytes = instrument::instrument(original, metering).map_err(|e| e.to_string())?;
     if bytes.len() > MAX_COMPILED_MODULE_BYTES {
         return Err(format!("instrumented module of {} bytes", bytes.len()));
     }

@@ -97,103 +97,48 @@ impl<E: std::fmt::Display> From<wasm_encoder::reencode::Error<E>> for Instrument
     }
 }
 
-/// Which traps an instruction can raise (a bit set).
-pub(crate) mod trap_class {
-    /// `unreachable`.
-    pub(crate) const UNREACHABLE: u8 = 1;
-    /// Integer division and remainder.
-    pub(crate) const INTEGER: u8 = 2;
-    /// Memory accesses and bulk memory operations.
-    pub(crate) const MEMORY: u8 = 4;
-    /// Table accesses, bulk table operations and `call_indirect`'s lookup.
-    pub(crate) const TABLE: u8 = 8;
-    /// `call_indirect`'s null and signature checks.
-    pub(crate) const INDIRECT: u8 = 16;
-}
-
-/// The traps `op` can raise.
-fn traps_of(op: &Operator<'_>) -> u8 {
-    use trap_class::*;
-    match op {
-        Operator::Unreachable => UNREACHABLE,
-        Operator::I32DivS { .. }
-        | Operator::I32DivU { .. }
-        | Operator::I32RemS { .. }
-        | Operator::I32RemU { .. }
-        | Operator::I64DivS { .. }
-        | Operator::I64DivU { .. }
-        | Operator::I64RemS { .. }
-        | Operator::I64RemU { .. } => INTEGER,
-        Operator::I32Load { .. }
-        | Operator::I64Load { .. }
-        | Operator::I32Load8S { .. }
-        | Operator::I32Load8U { .. }
-        | Operator::I32Load16S { .. }
-        | Operator::I32Load16U { .. }
-        | Operator::I64Load8S { .. }
-        | Operator::I64Load8U { .. }
-        | Operator::I64Load16S { .. }
-        | Operator::I64Load16U { .. }
-        | Operator::I64Load32S { .. }
-        | Operator::I64Load32U { .. }
-        | Operator::I32Store { .. }
-        | Operator::I64Store { .. }
-        | Operator::I32Store8 { .. }
-        | Operator::I32Store16 { .. }
-        | Operator::I64Store8 { .. }
-        | Operator::I64Store16 { .. }
-        | Operator::I64Store32 { .. }
-        | Operator::MemoryFill { .. }
-        | Operator::MemoryCopy { .. }
-        | Operator::MemoryInit { .. } => MEMORY,
-        Operator::TableGet { .. }
-        | Operator::TableSet { .. }
-        | Operator::TableFill { .. }
-        | Operator::TableCopy { .. }
-        | Operator::TableInit { .. } => TABLE,
-        Operator::CallIndirect { .. } => TABLE | INDIRECT,
-        _ => 0,
-    }
-}
-
-/// Where each original instruction of one function landed and which
-/// segment it belongs to: enough to tell, from a trap's offset, how many
-/// ticks of the trapping segment had really run.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FunctionTrace {
-    /// Per original instruction with a cost: offset in the instrumented
-    /// body (locals included), segment, cost, traps it can raise.
-    ops: Vec<(u32, u32, u8, u8)>,
-    /// Static cost of each segment.
-    segments: Vec<u64>,
-}
-
-impl FunctionTrace {
-    /// Ticks charged in advance but not run when a trap of class `class`
-    /// was reported at body offset `offset`: the costs of the rest of the
-    /// trapping instruction's segment.
-    ///
-    /// Compiled code may report a trap at an earlier offset than its
-    /// instruction's — a trap is moved up past pure instructions, as far as
-    /// the segment's charge when `unreachable` follows it — but never past
-    /// another instruction that can trap or has an effect. So the trapping
-    /// instruction is the first one at or after `offset` that can raise
-    /// `class`, in the segment of the first instruction at or after `offset`.
-    pub(crate) fn unrun_after(&self, offset: u32, class: u8) -> Option<u64> {
-        let first = self.ops.iter().position(|&(at, _, _, _)| at >= offset)?;
-        let segment = self.ops[first].1;
-        let trapping = first
-            + self.ops[first..]
-                .iter()
-                .take_while(|&&(_, s, _, _)| s == segment)
-                .position(|&(_, _, _, traps)| traps & class != 0)?;
-        let run: u64 = self.ops[..=trapping]
-            .iter()
-            .filter(|&&(_, s, _, _)| s == segment)
-            .map(|&(_, _, c, _)| u64::from(c))
-            .sum();
-        Some(self.segments[segment as usize] - run)
-    }
+/// Whether `op` can trap.
+fn can_trap(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::Unreachable
+            | Operator::I32DivS { .. }
+            | Operator::I32DivU { .. }
+            | Operator::I32RemS { .. }
+            | Operator::I32RemU { .. }
+            | Operator::I64DivS { .. }
+            | Operator::I64DivU { .. }
+            | Operator::I64RemS { .. }
+            | Operator::I64RemU { .. }
+            | Operator::I32Load { .. }
+            | Operator::I64Load { .. }
+            | Operator::I32Load8S { .. }
+            | Operator::I32Load8U { .. }
+            | Operator::I32Load16S { .. }
+            | Operator::I32Load16U { .. }
+            | Operator::I64Load8S { .. }
+            | Operator::I64Load8U { .. }
+            | Operator::I64Load16S { .. }
+            | Operator::I64Load16U { .. }
+            | Operator::I64Load32S { .. }
+            | Operator::I64Load32U { .. }
+            | Operator::I32Store { .. }
+            | Operator::I64Store { .. }
+            | Operator::I32Store8 { .. }
+            | Operator::I32Store16 { .. }
+            | Operator::I64Store8 { .. }
+            | Operator::I64Store16 { .. }
+            | Operator::I64Store32 { .. }
+            | Operator::MemoryFill { .. }
+            | Operator::MemoryCopy { .. }
+            | Operator::MemoryInit { .. }
+            | Operator::TableGet { .. }
+            | Operator::TableSet { .. }
+            | Operator::TableFill { .. }
+            | Operator::TableCopy { .. }
+            | Operator::TableInit { .. }
+            | Operator::CallIndirect { .. }
+    )
 }
 
 /// Indices of what instrumentation adds.
@@ -220,18 +165,13 @@ pub(crate) enum Metering {
     Precise,
 }
 
-/// Instruments `wasm`. With `trace = Some(f)`, also returns the trace of
-/// function index `f`.
-pub(crate) fn instrument(
-    wasm: &[u8],
-    metering: Metering,
-    trace: Option<u32>,
-) -> Result<(Vec<u8>, Option<FunctionTrace>), InstrumentError> {
+/// Instruments `wasm`.
+pub(crate) fn instrument(wasm: &[u8], metering: Metering) -> Result<Vec<u8>, InstrumentError> {
     Instrumenter {
         precise: metering == Metering::Precise,
         ..Instrumenter::default()
     }
-    .run(wasm, trace)
+    .run(wasm)
 }
 
 #[derive(Default)]
@@ -249,8 +189,6 @@ struct Instrumenter {
     added: Option<Added>,
     helper_types: (u32, u32),
     code: Option<(wasm_encoder::CodeSection, u32)>,
-    next_func: u32,
-    trace: Option<FunctionTrace>,
     precise: bool,
 }
 
@@ -284,7 +222,7 @@ fn rank(id: u8) -> u8 {
 const OURS: [u8; 5] = [1, 3, 7, 8, 12];
 
 impl Instrumenter {
-    fn run(mut self, wasm: &[u8], trace: Option<u32>) -> Result<(Vec<u8>, Option<FunctionTrace>), InstrumentError> {
+    fn run(mut self, wasm: &[u8]) -> Result<Vec<u8>, InstrumentError> {
         let mut validator = Validator::new_with_features(features());
         let mut rc = RoundtripReencoder;
         for payload in Parser::new(0).parse_all(wasm) {
@@ -382,20 +320,13 @@ impl Instrumenter {
                 }
                 Payload::CodeSectionStart { count, .. } => {
                     self.code = Some((wasm_encoder::CodeSection::new(), count));
-                    self.next_func = self.func_imports;
                 }
                 Payload::CodeSectionEntry(body) => {
                     let wasmparser::ValidPayload::Func(func, _) = valid else {
                         return Err(InstrumentError::Invalid("a function body without its validator".into()));
                     };
-                    let index = self.next_func;
-                    self.next_func += 1;
                     let validator = func.into_validator(Default::default());
-                    let want_trace = trace == Some(index);
-                    let (function, body_trace) = self.function(validator, &body, want_trace)?;
-                    if want_trace {
-                        self.trace = Some(body_trace);
-                    }
+                    let function = self.function(validator, &body)?;
                     let (codes, left) = self.code.as_mut().expect("code section started");
                     codes.function(&function);
                     *left -= 1;
@@ -409,7 +340,7 @@ impl Instrumenter {
                 _ => {}
             }
         }
-        Ok((self.module.finish(), self.trace))
+        Ok(self.module.finish())
     }
 
     /// Emits each of our sections the module lacks whose place comes before
@@ -570,8 +501,7 @@ impl Instrumenter {
         &mut self,
         mut validator: FuncValidator<ValidatorResources>,
         body: &wasmparser::FunctionBody<'_>,
-        want_trace: bool,
-    ) -> Result<(Function, FunctionTrace), InstrumentError> {
+    ) -> Result<Function, InstrumentError> {
         let a = self.added();
         let mut rc = RoundtripReencoder;
         let index = validator.index();
@@ -673,8 +603,6 @@ impl Instrumenter {
             a,
             tmp,
             segment: Vec::new(),
-            trace: FunctionTrace::default(),
-            want_trace,
             precise: self.precise,
         };
         let wrap = targeted[0];
@@ -872,7 +800,7 @@ impl Instrumenter {
             }
         }
         emit.flush()?;
-        Ok((emit.f, emit.trace))
+        Ok(emit.f)
     }
 }
 
@@ -890,14 +818,12 @@ struct Emitter<'a> {
     a: Added,
     tmp: u32,
     segment: Vec<Pending<'a>>,
-    trace: FunctionTrace,
-    want_trace: bool,
     precise: bool,
 }
 
 impl<'a> Emitter<'a> {
     fn push(&mut self, op: Operator<'a>, cost: u8) -> Result<(), InstrumentError> {
-        let isolate = self.precise && traps_of(&op) != 0;
+        let isolate = self.precise && can_trap(&op);
         if isolate {
             self.flush()?;
         }
@@ -946,7 +872,7 @@ impl<'a> Emitter<'a> {
         let (mut cost, mut safe) = (0u64, None);
         for p in &self.segment {
             if let Pending::Original(op, c) = p {
-                if safe.is_none() && traps_of(op) != 0 {
+                if safe.is_none() && can_trap(op) {
                     safe = Some(cost);
                 }
                 cost += u64::from(*c);
@@ -975,17 +901,10 @@ impl<'a> Emitter<'a> {
                 Instruction::End,
             ]);
         }
-        let id = self.trace.segments.len() as u32;
-        if self.want_trace {
-            self.trace.segments.push(cost);
-        }
         let mut rc = RoundtripReencoder;
         for p in std::mem::take(&mut self.segment) {
             match p {
-                Pending::Original(op, c) => {
-                    if self.want_trace && c > 0 {
-                        self.trace.ops.push((self.f.byte_len() as u32, id, c, traps_of(&op)));
-                    }
+                Pending::Original(op, _) => {
                     let i = rc.instruction(op)?;
                     self.f.instruction(&i);
                 }

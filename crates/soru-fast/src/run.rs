@@ -8,9 +8,7 @@ use soru_pvm::host::HostFn;
 use soru_pvm::kernel_run::{HostCallOutcome, KernelMemory, KernelRun, KernelRunEnd};
 use soru_pvm::{PvmError, RevealRequest};
 use soru_wasm::types::ValType as SoruValType;
-use wasmtime::{
-    Caller, Engine, FuncType, Global, InstancePre, Linker, Memory, Store, Trap, Val, ValType, WasmBacktrace,
-};
+use wasmtime::{Caller, Engine, FuncType, Global, InstancePre, Linker, Memory, Store, Trap, Val, ValType};
 
 use crate::instrument::{self, exit, Metering};
 use crate::FastError;
@@ -61,9 +59,10 @@ enum HostStop {
 pub(crate) enum RunResult {
     /// As the PVM would have ended it.
     Done(KernelRunEnd),
-    /// A metering segment crossed the tick limit where an instruction
-    /// could trap: run again with precise metering.
-    CrossesLimit,
+    /// Coarse metering cannot tell how the run ended (a trap inside a
+    /// segment charged whole, or a segment crossing the tick limit where an
+    /// instruction could trap): run again with precise metering.
+    NeedsPrecise,
     /// Not decidable here (the reason): the PVM must run it.
     Abandoned(String),
 }
@@ -245,13 +244,11 @@ fn global(instance: &wasmtime::Instance, store: &mut Store<RunState>, name: &str
         .ok_or_else(|| FastError::Engine(format!("instrumented module lacks {name:?}")))
 }
 
-/// Runs `kernel_run` of the kernel `pre` instantiates against `run`.
-/// `original` is the kernel's bytes (to locate a trap). Returns the world
-/// back with the result.
+/// Runs `kernel_run` of the kernel `pre` instantiates (metered as
+/// `metering` says) against `run`. Returns the world back with the result.
 pub(crate) fn run_kernel(
     pre: &InstancePre<RunState>,
     metering: Metering,
-    original: &[u8],
     run: Box<KernelRun>,
     oracle: Arc<dyn RevealOracle>,
 ) -> Result<(Box<KernelRun>, RunResult), FastError> {
@@ -301,48 +298,25 @@ pub(crate) fn run_kernel(
             Some(HostStop::Pvm(err)) => return Err(FastError::Pvm(err.clone())),
             None => match exit_code.get(&mut store).unwrap_i32() {
                 exit::TOO_MANY_TICKS => RunResult::Done(KernelRunEnd::TooManyTicks),
-                exit::CROSSES_LIMIT => RunResult::CrossesLimit,
+                exit::CROSSES_LIMIT => RunResult::NeedsPrecise,
                 exit::EXHAUSTED => RunResult::Done(KernelRunEnd::Exhausted { ticks: used }),
-                _ => trap_result(&e, metering, original, used),
+                _ => trap_result(&e, metering, used),
             },
         },
     };
     Ok((store.into_data().run, result))
 }
 
-/// A genuine trap: the ticks really spent are those charged minus the part
-/// of the trapping segment after the trapping instruction.
-fn trap_result(e: &wasmtime::Error, metering: Metering, original: &[u8], used: u128) -> RunResult {
-    let trap = match e.downcast_ref::<Trap>() {
-        Some(Trap::StackOverflow) => return RunResult::Abandoned("native stack overflow".into()),
-        Some(trap) => *trap,
-        None => return RunResult::Abandoned(format!("the run failed: {e}")),
-    };
-    let Some(frame) = e.downcast_ref::<WasmBacktrace>().and_then(|b| b.frames().first()) else {
-        return RunResult::Abandoned("a trap without its location".into());
-    };
-    let Some(offset) = frame.func_offset() else {
-        return RunResult::Abandoned("a trap without its offset".into());
-    };
-    let class = match trap {
-        Trap::UnreachableCodeReached => instrument::trap_class::UNREACHABLE,
-        Trap::IntegerDivisionByZero | Trap::IntegerOverflow => instrument::trap_class::INTEGER,
-        Trap::MemoryOutOfBounds => instrument::trap_class::MEMORY,
-        Trap::TableOutOfBounds => instrument::trap_class::TABLE,
-        Trap::IndirectCallToNull | Trap::BadSignature => instrument::trap_class::INDIRECT,
-        other => return RunResult::Abandoned(format!("unexpected trap: {other}")),
-    };
-    let unrun = instrument::instrument(original, metering, Some(frame.func_index()))
-        .ok()
-        .and_then(|(_, trace)| trace)
-        .and_then(|trace| trace.unrun_after(offset as u32, class));
-    match unrun {
-        Some(unrun) if u128::from(unrun) <= used => RunResult::Done(KernelRunEnd::Trapped {
-            ticks: used - u128::from(unrun),
-        }),
-        _ => RunResult::Abandoned(format!(
-            "trap at an unknown place (function {}, offset {offset})",
-            frame.func_index()
-        )),
+/// A genuine trap. Precisely metered, every instruction that can trap is
+/// alone in its segment, so the ticks charged are exactly the ticks run,
+/// the trapping instruction's included. Coarsely metered, the trapping
+/// segment was charged whole: run again precisely (compiled code's trap
+/// locations are not exact enough to count from).
+fn trap_result(e: &wasmtime::Error, metering: Metering, used: u128) -> RunResult {
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => RunResult::Abandoned("native stack overflow".into()),
+        Some(_) if metering == Metering::Precise => RunResult::Done(KernelRunEnd::Trapped { ticks: used }),
+        Some(_) => RunResult::NeedsPrecise,
+        None => RunResult::Abandoned(format!("the run failed: {e}")),
     }
 }

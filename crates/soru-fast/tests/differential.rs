@@ -3,25 +3,22 @@
 //! the state hash and tick counter must agree at every level end, and the
 //! fast engine must have run the kernel code.
 
+// The PVM tests' helpers (configuration, inbox levels, wasm-smith settings).
+#[path = "../../soru-pvm/tests/common/mod.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use soru_core::inbox::InfoPerLevel;
-use soru_core::time::Timestamp;
-use soru_core::BlockHash;
 use soru_fast::{FastEngine, Handled, RevealOracle};
 use soru_pvm::{InputRequest, Pvm, PvmConfig, RevealRequest};
 
 fn config(tps: u128) -> PvmConfig {
-    PvmConfig {
-        ticks_per_snapshot: tps,
-        ..PvmConfig::from_params(&soru_core::params::ProtocolParams::mainnet().smart_rollup.pvm)
-    }
+    common::config(tps)
 }
 
 fn kernel(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../kernels/wasm/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    common::example_kernel(name)
 }
 
 fn u32_msg(tag: u8, n: u32) -> Vec<u8> {
@@ -47,14 +44,8 @@ impl RevealOracle for Oracle {
 }
 
 fn feed(pvm: &mut Pvm, level: u32, payloads: &[Vec<u8>]) {
-    let info = InfoPerLevel {
-        predecessor_timestamp: Timestamp::from_seconds(1_700_000_000),
-        predecessor: BlockHash([7; 32]),
-    };
     let payloads: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-    for input in soru_pvm::inbox::external_level_inputs(level, info, &payloads) {
-        pvm.set_input(input).expect("input accepted");
-    }
+    common::feed(pvm, level, &payloads);
 }
 
 /// Answers a pending reveal on `pvm`; `false` if none is pending.
@@ -311,4 +302,42 @@ fn a_reveal_the_fast_engine_cannot_answer_falls_back_to_the_pvm() {
     }
     assert_eq!(fast.durable_read("/revealed").unwrap(), Some(preimage));
     assert_eq!(engine.stats().fallbacks, 2, "{:?}", engine.stats());
+}
+
+/// A random kernel: a float-free wasm-smith module exporting `kernel_run`
+/// and `memory`, free to call host functions with random arguments.
+fn smith_kernel(seed: u64) -> Option<Vec<u8>> {
+    common::smith_kernel(seed, &common::smith_imports(false), 9, 200)
+}
+
+/// Differential fuzz: random kernels over two levels in small cycles (so
+/// runs hit the tick limit at every offset), compared after every kernel
+/// run. `SORU_FUZZ_KERNELS` sets how many (default 1 000; longer runs are
+/// opt-in).
+#[test]
+fn random_kernels_agree_with_the_pvm() {
+    let n: u64 = std::env::var("SORU_FUZZ_KERNELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let mut totals = soru_fast::FastStats::default();
+    let mut tried = 0;
+    for seed in 0..n {
+        let Some(kernel) = smith_kernel(seed) else { continue };
+        if std::env::var("SORU_FUZZ_DUMP").is_ok() {
+            std::fs::write(format!("/tmp/fuzz-{seed}.wasm"), &kernel).unwrap();
+            eprintln!("seed {seed}");
+        }
+        tried += 1;
+        let tps = 4_000 + 997 * u128::from(seed % 11);
+        let levels = vec![vec![b"\x01hello".to_vec(), vec![0; 40]], vec![b"x".to_vec()]];
+        let stats = differential(&kernel, tps, &levels, Oracle::default());
+        assert_eq!(stats.fallbacks, 0, "seed {seed}: {stats:?}");
+        totals.fast_runs += stats.fast_runs;
+        totals.load_failures += stats.load_failures;
+        totals.precise_reruns += stats.precise_reruns;
+        totals.pvm_cycles += stats.pvm_cycles;
+    }
+    eprintln!("{tried} random kernels: {totals:?}");
+    assert!(totals.fast_runs > tried / 2, "{totals:?}");
 }

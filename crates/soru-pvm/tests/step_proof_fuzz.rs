@@ -23,33 +23,7 @@ const TPS: u128 = 3_000;
 /// A random kernel: any float-free module with the kernel exports, free to
 /// call the host functions below with random arguments.
 fn kernel(seed: u64) -> Option<Vec<u8>> {
-    let imports = wat::parse_str(
-        r#"(module
-          (import "smart_rollup_core" "read_input" (func (param i32 i32 i32) (result i32)))
-          (import "smart_rollup_core" "write_output" (func (param i32 i32) (result i32)))
-          (import "smart_rollup_core" "write_debug" (func (param i32 i32)))
-          (import "smart_rollup_core" "store_has" (func (param i32 i32) (result i32)))
-          (import "smart_rollup_core" "store_read" (func (param i32 i32 i32 i32 i32) (result i32)))
-          (import "smart_rollup_core" "store_write" (func (param i32 i32 i32 i32 i32) (result i32)))
-          (import "smart_rollup_core" "store_list_size" (func (param i32 i32) (result i64)))
-          (import "smart_rollup_core" "store_delete" (func (param i32 i32) (result i32)))
-          (import "smart_rollup_core" "reveal_metadata" (func (param i32 i32) (result i32)))
-          (import "smart_rollup_core" "reveal_preimage" (func (param i32 i32 i32 i32) (result i32))))"#,
-    )
-    .expect("valid wat");
-    let exports =
-        wat::parse_str(r#"(module (func (export "kernel_run")) (memory (export "memory") 1 16))"#).expect("valid wat");
-    let config = wasm_smith::Config {
-        available_imports: Some(imports),
-        exports: Some(exports),
-        max_imports: 10,
-        max_funcs: 12,
-        max_instructions: 150,
-        ..common::pvm_smith_config()
-    };
-    let data = common::random_bytes(seed, 8 * 1024);
-    let mut u = arbitrary::Unstructured::new(&data);
-    wasm_smith::Module::new(config, &mut u).ok().map(|m| m.to_bytes())
+    common::smith_kernel(seed, &common::smith_imports(true), 10, 150)
 }
 
 /// The input answering `request`, if this scenario has one.

@@ -104,3 +104,46 @@ pub(crate) fn pvm_smith_config() -> wasm_smith::Config {
         ..wasm_smith::Config::default()
     }
 }
+
+/// A random kernel: a float-free wasm-smith module exporting `kernel_run`
+/// and `memory`, free to call the host functions `imports` (a WAT module of
+/// imports) declares with random arguments.
+pub(crate) fn smith_kernel(seed: u64, imports: &str, max_imports: usize, max_instructions: usize) -> Option<Vec<u8>> {
+    let imports = wat::parse_str(imports).expect("valid wat");
+    let exports =
+        wat::parse_str(r#"(module (func (export "kernel_run")) (memory (export "memory") 1 16))"#).expect("valid wat");
+    let config = wasm_smith::Config {
+        available_imports: Some(imports),
+        exports: Some(exports),
+        max_imports,
+        max_funcs: 12,
+        max_instructions,
+        ..pvm_smith_config()
+    };
+    let data = random_bytes(seed, 8 * 1024);
+    let mut u = arbitrary::Unstructured::new(&data);
+    wasm_smith::Module::new(config, &mut u).ok().map(|m| m.to_bytes())
+}
+
+/// The host imports random kernels may call (`reveal_preimage` optional:
+/// a random hash has no preimage anyone could answer with).
+pub(crate) fn smith_imports(reveal_preimage: bool) -> String {
+    let mut imports = String::from(
+        r#"(module
+          (import "smart_rollup_core" "read_input" (func (param i32 i32 i32) (result i32)))
+          (import "smart_rollup_core" "write_output" (func (param i32 i32) (result i32)))
+          (import "smart_rollup_core" "write_debug" (func (param i32 i32)))
+          (import "smart_rollup_core" "store_has" (func (param i32 i32) (result i32)))
+          (import "smart_rollup_core" "store_read" (func (param i32 i32 i32 i32 i32) (result i32)))
+          (import "smart_rollup_core" "store_write" (func (param i32 i32 i32 i32 i32) (result i32)))
+          (import "smart_rollup_core" "store_list_size" (func (param i32 i32) (result i64)))
+          (import "smart_rollup_core" "store_delete" (func (param i32 i32) (result i32)))
+          (import "smart_rollup_core" "reveal_metadata" (func (param i32 i32) (result i32)))"#,
+    );
+    if reveal_preimage {
+        imports
+            .push_str(r#"(import "smart_rollup_core" "reveal_preimage" (func (param i32 i32 i32 i32) (result i32)))"#);
+    }
+    imports.push(')');
+    imports
+}
