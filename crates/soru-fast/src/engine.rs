@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use soru_pvm::kernel_run::{LoadProfile, TakeOver};
+use soru_pvm::kernel_run::{KernelLoad, LoadProfile, TakeOver};
 use soru_pvm::{InputRequest, Pvm};
 use wasmtime::{Config, Engine, InstancePre, Module, OptLevel};
 
@@ -155,8 +155,8 @@ impl FastEngine {
                 },
                 _ => return Ok(()),
             }
-            if pvm.kernel_load()?.is_some() {
-                if self.take_kernel_load(pvm, oracle)? != Handled::Declined {
+            if let Some(load) = pvm.kernel_load()? {
+                if self.take(pvm, load, oracle)? != Handled::Declined {
                     continue;
                 }
                 self.stats.pvm_cycles += 1;
@@ -169,9 +169,13 @@ impl FastEngine {
     /// `kernel_run`: afterwards the PVM is where running them would have
     /// left it, or, [`Handled::Declined`], as it was, to run them itself.
     pub fn take_kernel_load(&mut self, pvm: &mut Pvm, oracle: &Arc<dyn RevealOracle>) -> Result<Handled, FastError> {
-        let Some(load) = pvm.kernel_load()? else {
-            return Ok(Handled::Declined);
-        };
+        match pvm.kernel_load()? {
+            Some(load) => self.take(pvm, load, oracle),
+            None => Ok(Handled::Declined),
+        }
+    }
+
+    fn take(&mut self, pvm: &mut Pvm, load: KernelLoad, oracle: &Arc<dyn RevealOracle>) -> Result<Handled, FastError> {
         let cycle = pvm.ticks_per_snapshot();
         let key = (load.kernel_id, load.version, cycle);
         let profile = match self.profiles.entry(key) {
@@ -244,7 +248,7 @@ impl FastEngine {
                 instances: HashMap::new(),
             }));
         }
-        let Ok(kernel) = self.kernels.get_mut(&kernel_id).expect("inserted above") else {
+        let Some(Ok(kernel)) = self.kernels.get_mut(&kernel_id) else {
             return Ok(None);
         };
         if let Some(pre) = kernel.instances.get(&(version, metering)) {

@@ -179,7 +179,6 @@ struct Instrumenter {
     module: wasm_encoder::Module,
     /// Sections of ours emitted so far (types, functions, globals, exports, code).
     done: [bool; 5],
-    num_types: u32,
     /// Type index of `[] -> results` for every type with parameters and
     /// several results (the block wrapping a function body).
     result_block_types: Vec<(u32, u32)>,
@@ -245,7 +244,6 @@ impl Instrumenter {
                         }
                     }
                     rc.parse_type_section(&mut types, reader)?;
-                    self.num_types = types.len();
                     self.add_types(&mut types, &multi_results)?;
                     self.module.section(&types);
                     self.done[TYPES] = true;
@@ -297,7 +295,7 @@ impl Instrumenter {
                         }
                     }
                     rc.parse_export_section(&mut s, reader)?;
-                    self.add_exports(&mut s)?;
+                    self.add_exports(&mut s);
                     self.module.section(&s);
                     self.done[EXPORTS] = true;
                 }
@@ -327,9 +325,13 @@ impl Instrumenter {
                     };
                     let validator = func.into_validator(Default::default());
                     let function = self.function(validator, &body)?;
-                    let (codes, left) = self.code.as_mut().expect("code section started");
+                    let Some((codes, left)) = self.code.as_mut() else {
+                        return Err(InstrumentError::Invalid(
+                            "a function body outside the code section".into(),
+                        ));
+                    };
                     codes.function(&function);
-                    *left -= 1;
+                    *left = left.saturating_sub(1);
                     if *left == 0 {
                         self.finish_code();
                     }
@@ -368,12 +370,11 @@ impl Instrumenter {
                 }
                 EXPORTS => {
                     let mut s = wasm_encoder::ExportSection::new();
-                    self.add_exports(&mut s)?;
+                    self.add_exports(&mut s);
                     self.module.section(&s);
                 }
                 _ => {
                     // A module without code: only the helpers.
-                    self.code = Some((wasm_encoder::CodeSection::new(), 0));
                     self.finish_code();
                 }
             }
@@ -439,7 +440,7 @@ impl Instrumenter {
         }
     }
 
-    fn add_exports(&mut self, exports: &mut wasm_encoder::ExportSection) -> Result<(), InstrumentError> {
+    fn add_exports(&mut self, exports: &mut wasm_encoder::ExportSection) {
         let a = self.added();
         for (name, index) in [
             (TICKS_EXPORT, a.ticks),
@@ -449,13 +450,12 @@ impl Instrumenter {
         ] {
             exports.export(name, wasm_encoder::ExportKind::Global, index);
         }
-        Ok(())
     }
 
     /// Appends the helpers' bodies and emits the code section.
     fn finish_code(&mut self) {
         let a = self.added();
-        let (mut codes, _) = self.code.take().expect("code section started");
+        let (mut codes, _) = self.code.take().unwrap_or_default();
         // out_of_ticks(cost, safe): put the ticks back; the PVM would run
         // the ticks left of the segment and stop at the boundary, which is
         // certain if none of them can trap (they are within the `safe`

@@ -187,11 +187,11 @@ fn host_call(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), HostStop> {
-    if caller.data().ticks.is_none() {
+    let Some(ticks) = caller.data().ticks else {
         // The start function may not call the host: the load profile says
         // the load fails, so this cannot happen on a run the PVM agreed to.
         return Err(HostStop::Abandon("a host call during instantiation".into()));
-    }
+    };
     let args: Vec<u64> = params
         .iter()
         .map(|v| match v {
@@ -213,7 +213,7 @@ fn host_call(
             (Some(result), cost)
         }
     };
-    charge(caller, cost)?;
+    charge(caller, ticks, cost)?;
     if let (Some(value), Some(slot)) = (result, results.first_mut()) {
         *slot = if wide_result {
             Val::I64(value as i64)
@@ -226,8 +226,7 @@ fn host_call(
 
 /// Spends `cost` ticks after a host call; more than are left ends the cycle
 /// with the kernel still running (the call's effects stand).
-fn charge(caller: &mut Caller<'_, RunState>, cost: u128) -> Result<(), HostStop> {
-    let ticks = caller.data().ticks.expect("checked by the caller");
+fn charge(caller: &mut Caller<'_, RunState>, ticks: Global, cost: u128) -> Result<(), HostStop> {
     let left = ticks.get(&mut *caller).unwrap_i64();
     if cost > left.max(0) as u128 {
         return Err(HostStop::TooManyTicks);

@@ -25,7 +25,7 @@ use soru_tree::{Tree, TreeAccess};
 use crate::durable::{self, tree_path};
 use crate::host::HostFn;
 use crate::hostcall::{self, HostCallResult, HostMemory, HostWorld};
-use crate::pvm::{Input, Meta, PendingReveal, Phase, Pvm, PvmError, RevealRequest, StuckReason};
+use crate::pvm::{Input, PendingReveal, Phase, Pvm, PvmError, RevealRequest, StuckReason};
 
 /// A kernel about to be loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,34 +62,20 @@ pub enum LoadVerdict {
 /// (start function included). `None` when loading takes `max_ticks` ticks or
 /// more: it cannot finish within a cycle of that length.
 pub fn load_profile(kernel: &[u8], version: u8, max_ticks: u128) -> Result<Option<LoadProfile>, PvmError> {
-    let mut tree = Tree::new();
     let version_name = crate::host::VERSIONS
         .get(usize::from(version))
         .ok_or_else(|| PvmError::MalformedState(format!("PVM version index {version}")))?;
-    tree.set_value(&tree_path(durable::WASM_VERSION.as_bytes()), version_name.as_bytes())?;
-    tree.set_value(&tree_path(durable::KERNEL_BOOT.as_bytes()), kernel)?;
-    let mut pvm = Pvm {
-        tree,
-        loading: crate::state::MachineLoading::Whole,
-        meta: Meta {
-            current_tick: 0,
-            last_top_level_call: 0,
-            // Never reached: the loop below stops at `max_ticks`.
-            max_nb_ticks: u128::MAX,
-            reboot_counter: 0,
-            maximum_reboots_per_input: 0,
-            outbox_validity_period: 0,
-            outbox_message_limit: 0,
-            version,
-            last_input: None,
-            current_level: None,
-            inputs_head: 0,
-            inputs_tail: 0,
-        },
-        phase: Phase::Snapshot,
-        debug_log: None,
-        stats: Default::default(),
+    let config = crate::PvmConfig {
+        // Never reached: the loop below stops at `max_ticks`.
+        ticks_per_snapshot: u128::MAX,
+        maximum_reboots_per_input: 0,
+        outbox_validity_period: 0,
+        outbox_message_limit: 0,
     };
+    let mut pvm = Pvm::install_boot_sector(&config, kernel)?;
+    pvm.durable_write(durable::WASM_VERSION, version_name.as_bytes())?;
+    pvm.meta.version = version;
+    pvm.phase = Phase::Snapshot;
     loop {
         match &pvm.phase {
             Phase::Eval(e) if e.in_start.is_none() => {
@@ -397,16 +383,8 @@ impl Pvm<Tree> {
         self.stats.host_cost_ticks += run.host_cost_ticks;
         self.stats.interpreter_ticks += ticks.saturating_sub(run.host_cost_ticks);
         match end {
-            KernelRunEnd::Returned { .. } => {
-                self.tree.delete_value(&tree_path(durable::STUCK_FLAG.as_bytes()))?;
-                self.tree
-                    .delete_value(&tree_path(durable::UPGRADE_ERROR_FLAG.as_bytes()))?;
-                self.phase = Phase::Padding;
-            }
-            KernelRunEnd::Trapped { .. } => {
-                self.tree.set_value(&tree_path(durable::STUCK_FLAG.as_bytes()), b"")?;
-                self.phase = Phase::Padding;
-            }
+            KernelRunEnd::Returned { .. } => self.kernel_run_returned()?,
+            KernelRunEnd::Trapped { .. } => self.kernel_run_trapped()?,
             KernelRunEnd::Exhausted { .. } => self.stuck(StuckReason::CallStackExhausted)?,
             KernelRunEnd::TooManyTicks => {
                 // The boundary tick finds the kernel still running.

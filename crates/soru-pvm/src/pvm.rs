@@ -844,18 +844,13 @@ impl<T: TreeAccess> Pvm<T> {
                         host_fns: std::mem::take(&mut e.host_fns),
                     };
                 }
-                None => {
-                    self.clear_flag(durable::STUCK_FLAG)?;
-                    self.clear_flag(durable::UPGRADE_ERROR_FLAG)?;
-                    self.phase = Phase::Padding;
-                }
+                None => self.kernel_run_returned()?,
             },
             Outcome::Trap(_) => {
                 if e.in_start.is_some() {
                     return self.load_failed(StuckReason::Init("the start function trapped".into()));
                 }
-                self.set_flag(durable::STUCK_FLAG)?;
-                self.phase = Phase::Padding;
+                self.kernel_run_trapped()?;
             }
             Outcome::Exhausted => {
                 if e.in_start.is_some() {
@@ -887,6 +882,23 @@ impl<T: TreeAccess> Pvm<T> {
         if self.ticks_to_boundary() == 0 && matches!(self.phase, Phase::Eval(_)) {
             self.stuck(StuckReason::TooManyTicks)?;
         }
+        Ok(())
+    }
+
+    /// `kernel_run` returned: the stuck and upgrade-error flags clear, and
+    /// the PVM idles to the boundary.
+    pub(crate) fn kernel_run_returned(&mut self) -> Result<(), PvmError> {
+        self.clear_flag(durable::STUCK_FLAG)?;
+        self.clear_flag(durable::UPGRADE_ERROR_FLAG)?;
+        self.phase = Phase::Padding;
+        Ok(())
+    }
+
+    /// `kernel_run` trapped: the stuck flag is set, and the PVM idles to
+    /// the boundary.
+    pub(crate) fn kernel_run_trapped(&mut self) -> Result<(), PvmError> {
+        self.set_flag(durable::STUCK_FLAG)?;
+        self.phase = Phase::Padding;
         Ok(())
     }
 
