@@ -10,6 +10,7 @@ use soru_pvm::kernel_run::{KernelLoad, LoadProfile, TakeOver};
 use soru_pvm::{InputRequest, Pvm};
 use wasmtime::{Config, Engine, InstancePre, Module, OptLevel};
 
+use crate::cache::{Lookup, ModuleCache};
 use crate::instrument::{self, Metering};
 use crate::run::{self, RevealOracle, RunResult, RunState};
 use crate::FastError;
@@ -22,7 +23,8 @@ const MAX_WASM_STACK: usize = 640 << 20;
 
 /// Kernels whose instrumented code is larger are not compiled (they run on
 /// the PVM): compile time is roughly linear in code size, and this bounds
-/// what a hostile kernel can make a node spend.
+/// what a hostile kernel can make a node spend (with
+/// [`crate::MAX_FUNCTION_BODY_BYTES`] per function, where it is not linear).
 pub const MAX_COMPILED_MODULE_BYTES: usize = 64 << 20;
 
 /// What [`FastEngine::take_kernel_load`] did.
@@ -54,6 +56,13 @@ pub struct FastStats {
     /// Runs repeated with precise metering to decide how they end at the
     /// tick limit.
     pub precise_reruns: u64,
+    /// Compiled kernels loaded from the on-disk cache.
+    pub cache_hits: u64,
+    /// Cached artifacts refused (hash mismatch, not deserializable) and
+    /// compiled again.
+    pub cache_rejected: u64,
+    /// Cache reads or writes that failed (the kernel was compiled anyway).
+    pub cache_errors: u64,
 }
 
 struct CompiledKernel {
@@ -74,6 +83,8 @@ pub struct FastEngine {
     stats: FastStats,
     compile_time: Duration,
     last_fallback: Option<String>,
+    cache: Option<ModuleCache>,
+    last_cache_problem: Option<String>,
 }
 
 impl std::fmt::Debug for FastEngine {
@@ -88,7 +99,7 @@ impl std::fmt::Debug for FastEngine {
 /// threads, tail calls, multi-memory, memory64, extended constants,
 /// function references or GC; NaNs canonicalised (kernels have no floats,
 /// but nothing is left to the platform).
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     let mut c = Config::new();
     c.wasm_bulk_memory(true)
         .wasm_multi_value(true)
@@ -122,7 +133,21 @@ impl FastEngine {
             stats: FastStats::default(),
             compile_time: Duration::ZERO,
             last_fallback: None,
+            cache: None,
+            last_cache_problem: None,
         })
+    }
+
+    /// Keeps compiled kernels in `cache` too, and looks there before
+    /// compiling.
+    pub fn with_cache(mut self, cache: ModuleCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The last cache failure or refused artifact, if any.
+    pub fn last_cache_problem(&self) -> Option<&str> {
+        self.last_cache_problem.as_deref()
     }
 
     /// What the engine did so far.
@@ -257,11 +282,44 @@ impl FastEngine {
         let module = match kernel.modules.get(&metering) {
             Some(module) => Ok(module.clone()),
             None => {
-                let started = Instant::now();
-                let compiled = compile(&self.engine, &kernel.original, metering);
-                self.compile_time += started.elapsed();
-                self.stats.compiled += u64::from(compiled.is_ok());
-                compiled
+                let cached = match &self.cache {
+                    Some(cache) => match cache.load(&self.engine, &kernel_id, metering) {
+                        Ok(Lookup::Hit(module)) => Some(module),
+                        Ok(Lookup::Miss) => None,
+                        Ok(Lookup::Rejected(why)) => {
+                            self.stats.cache_rejected += 1;
+                            self.last_cache_problem = Some(why);
+                            None
+                        }
+                        Err(e) => {
+                            self.stats.cache_errors += 1;
+                            self.last_cache_problem = Some(e.to_string());
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                match cached {
+                    Some(module) => {
+                        self.stats.cache_hits += 1;
+                        Ok(module)
+                    }
+                    None => {
+                        let started = Instant::now();
+                        let compiled = compile(&self.engine, &kernel.original, metering);
+                        self.compile_time += started.elapsed();
+                        if let Ok(module) = &compiled {
+                            self.stats.compiled += 1;
+                            if let Some(cache) = &self.cache {
+                                if let Err(e) = cache.save(&self.engine, &kernel_id, metering, module) {
+                                    self.stats.cache_errors += 1;
+                                    self.last_cache_problem = Some(e.to_string());
+                                }
+                            }
+                        }
+                        compiled
+                    }
+                }
             }
         };
         let linked = module.and_then(|module| {
@@ -295,7 +353,7 @@ fn compile(engine: &Engine, original: &[u8], metering: Metering) -> Result<Modul
 
 /// Runs `f` on a thread with a stack deep enough for the PVM's call-depth
 /// limit in compiled code.
-fn run_on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, FastError> {
+pub(crate) fn run_on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, FastError> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("soru-fast-run".into())

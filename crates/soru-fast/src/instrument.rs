@@ -83,7 +83,16 @@ pub enum InstrumentError {
     /// Re-encoding failed.
     #[error("re-encoding the module: {0}")]
     Encode(String),
+    /// A function body larger than [`MAX_FUNCTION_BODY_BYTES`]: Cranelift's
+    /// time grows faster than linearly in one function's size, so such a
+    /// kernel runs on the PVM rather than stall the node compiling it.
+    #[error("function body of {0} bytes (at most {MAX_FUNCTION_BODY_BYTES} are compiled)")]
+    FunctionTooLarge(usize),
 }
+
+/// The largest function body compiled (bytes of the original body). rustc's
+/// kernels have bodies of a few KiB; the largest seen is under 100 KiB.
+pub const MAX_FUNCTION_BODY_BYTES: usize = 1 << 20;
 
 impl From<wasmparser::BinaryReaderError> for InstrumentError {
     fn from(e: wasmparser::BinaryReaderError) -> Self {
@@ -320,6 +329,9 @@ impl Instrumenter {
                     self.code = Some((wasm_encoder::CodeSection::new(), count));
                 }
                 Payload::CodeSectionEntry(body) => {
+                    if body.range().len() > MAX_FUNCTION_BODY_BYTES {
+                        return Err(InstrumentError::FunctionTooLarge(body.range().len()));
+                    }
                     let wasmparser::ValidPayload::Func(func, _) = valid else {
                         return Err(InstrumentError::Invalid("a function body without its validator".into()));
                     };
@@ -605,26 +617,31 @@ impl Instrumenter {
             segment: Vec::new(),
             precise: self.precise,
         };
+        // Coarsely metered, the tick counter lives in `tmp` (a register)
+        // between calls; the global is current across calls and exits.
+        let ticks_in = emit.ticks_in();
+        let ticks_out = emit.ticks_out();
         let wrap = targeted[0];
 
-        // Prologue: the PVM's stack checks at entry.
+        // Prologue: the PVM's stack checks at entry. `sp + frame > MAX` is
+        // compared as `sp > MAX - frame` (sp never exceeds MAX).
         let frame = i64::from(declared) + i64::from(max_height);
-        emit.raw(&[
-            Instruction::GlobalGet(a.sp),
-            Instruction::I64ExtendI32U,
-            Instruction::I64Const(frame),
-            Instruction::I64Add,
-            Instruction::I64Const(i64::from(MAX_STACK_SLOTS)),
-            Instruction::I64GtU,
-            Instruction::If(BlockType::Empty),
-            Instruction::Call(a.exhausted),
-            Instruction::End,
-            Instruction::GlobalGet(a.depth),
-            Instruction::I32Const(1),
-            Instruction::I32Add,
-        ]);
+        match i32::try_from(frame).ok().and_then(|f| MAX_STACK_SLOTS.checked_sub(f)) {
+            Some(room) => emit.raw(&[
+                Instruction::GlobalGet(a.sp),
+                Instruction::I32Const(room),
+                Instruction::I32GtU,
+                Instruction::If(BlockType::Empty),
+                Instruction::Call(a.exhausted),
+                Instruction::End,
+            ]),
+            None => emit.raw(&[Instruction::Call(a.exhausted)]),
+        }
         if calls {
             emit.raw(&[
+                Instruction::GlobalGet(a.depth),
+                Instruction::I32Const(1),
+                Instruction::I32Add,
                 Instruction::LocalTee(my_depth),
                 Instruction::GlobalSet(a.depth),
                 Instruction::LocalGet(my_depth),
@@ -632,17 +649,20 @@ impl Instrumenter {
                 Instruction::I32Const(declared as i32),
                 Instruction::I32Add,
                 Instruction::LocalSet(base),
+                Instruction::I32Const(MAX_FRAMES),
             ]);
         } else {
-            emit.raw(&[Instruction::GlobalSet(a.depth), Instruction::GlobalGet(a.depth)]);
+            // A leaf calls nobody: its depth need not be stored (its caller
+            // restores its own after the call).
+            emit.raw(&[Instruction::GlobalGet(a.depth), Instruction::I32Const(MAX_FRAMES - 1)]);
         }
         emit.raw(&[
-            Instruction::I32Const(MAX_FRAMES),
             Instruction::I32GtU,
             Instruction::If(BlockType::Empty),
             Instruction::Call(a.exhausted),
             Instruction::End,
         ]);
+        emit.raw(&ticks_in);
         if wrap {
             let results = func_type.results();
             let block = match results.len() {
@@ -697,6 +717,7 @@ impl Instrumenter {
                         emit.segment.push(Pending::Added(Instruction::End));
                         emit.flush()?;
                     }
+                    emit.added(&ticks_out);
                     emit.push(op, 1)?;
                     emit.flush()?;
                 }
@@ -707,11 +728,12 @@ impl Instrumenter {
                         emit.flush()?;
                     }
                 }
-                Operator::Br { .. }
-                | Operator::BrIf { .. }
-                | Operator::BrTable { .. }
-                | Operator::Return
-                | Operator::Unreachable => {
+                Operator::Return => {
+                    emit.added(&ticks_out);
+                    emit.push(op, 1)?;
+                    emit.flush()?;
+                }
+                Operator::Br { .. } | Operator::BrIf { .. } | Operator::BrTable { .. } | Operator::Unreachable => {
                     emit.push(op, 1)?;
                     emit.flush()?;
                 }
@@ -723,7 +745,9 @@ impl Instrumenter {
                         emit.segment.push(Pending::Added(Instruction::I32Add));
                         emit.segment.push(Pending::Added(Instruction::GlobalSet(a.sp)));
                     }
+                    emit.added(&ticks_out);
                     emit.push(op, 1)?;
+                    emit.added(&ticks_in);
                     if !host {
                         emit.segment.push(Pending::Added(Instruction::LocalGet(my_depth)));
                         emit.segment.push(Pending::Added(Instruction::GlobalSet(a.depth)));
@@ -740,7 +764,9 @@ impl Instrumenter {
                     ] {
                         emit.segment.push(Pending::Added(added));
                     }
+                    emit.added(&ticks_out);
                     emit.push(op, 1)?;
+                    emit.added(&ticks_in);
                     emit.segment.push(Pending::Added(Instruction::LocalGet(my_depth)));
                     emit.segment.push(Pending::Added(Instruction::GlobalSet(a.depth)));
                     emit.flush()?;
@@ -840,31 +866,73 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Appends our instructions to the segment (after its charge).
+    fn added(&mut self, instructions: &[Instruction<'static>]) {
+        self.segment
+            .extend(instructions.iter().map(|i| Pending::Added(i.clone())));
+    }
+
+    /// Loads the tick counter into its register copy (coarse metering).
+    fn ticks_in(&self) -> Vec<Instruction<'static>> {
+        if self.precise {
+            Vec::new()
+        } else {
+            vec![Instruction::GlobalGet(self.a.ticks), Instruction::LocalSet(self.tmp)]
+        }
+    }
+
+    /// Stores the register copy of the tick counter (coarse metering), for
+    /// a call, the host or the end of the run to see.
+    fn ticks_out(&self) -> Vec<Instruction<'static>> {
+        if self.precise {
+            Vec::new()
+        } else {
+            vec![Instruction::LocalGet(self.tmp), Instruction::GlobalSet(self.a.ticks)]
+        }
+    }
+
+    /// Subtracts the cost the instructions `cost` push (an i64) from the
+    /// tick counter; below zero, stores it and runs `slow`.
+    fn charge(&mut self, cost: &[Instruction<'static>], slow: &[Instruction<'static>]) -> Vec<Instruction<'static>> {
+        let a = self.a;
+        let mut out = vec![if self.precise {
+            Instruction::GlobalGet(a.ticks)
+        } else {
+            Instruction::LocalGet(self.tmp)
+        }];
+        out.extend_from_slice(cost);
+        out.push(Instruction::I64Sub);
+        out.push(Instruction::LocalTee(self.tmp));
+        if self.precise {
+            out.extend([Instruction::GlobalSet(a.ticks), Instruction::LocalGet(self.tmp)]);
+        }
+        out.extend([
+            Instruction::I64Const(0),
+            Instruction::I64LtS,
+            Instruction::If(BlockType::Empty),
+        ]);
+        out.extend(self.ticks_out());
+        out.extend_from_slice(slow);
+        out.push(Instruction::End);
+        out
+    }
+
     /// Charges `⌈len / 2^shift⌉` ticks (the chunks of a bulk operation whose
     /// length is in local `len`). Nothing of the segment follows, so running
     /// out here is exactly "too many ticks".
     fn chunk_charge(&mut self, len: u32, shift: i64) {
-        let a = self.a;
-        for i in [
-            Instruction::GlobalGet(a.ticks),
-            Instruction::LocalGet(len),
-            Instruction::I64ExtendI32U,
-            Instruction::I64Const((1 << shift) - 1),
-            Instruction::I64Add,
-            Instruction::I64Const(shift),
-            Instruction::I64ShrU,
-            Instruction::I64Sub,
-            Instruction::LocalTee(self.tmp),
-            Instruction::GlobalSet(a.ticks),
-            Instruction::LocalGet(self.tmp),
-            Instruction::I64Const(0),
-            Instruction::I64LtS,
-            Instruction::If(BlockType::Empty),
-            Instruction::Call(a.out_of_ticks_exact),
-            Instruction::End,
-        ] {
-            self.segment.push(Pending::Added(i));
-        }
+        let charge = self.charge(
+            &[
+                Instruction::LocalGet(len),
+                Instruction::I64ExtendI32U,
+                Instruction::I64Const((1 << shift) - 1),
+                Instruction::I64Add,
+                Instruction::I64Const(shift),
+                Instruction::I64ShrU,
+            ],
+            &[Instruction::Call(self.a.out_of_ticks_exact)],
+        );
+        self.added(&charge);
     }
 
     /// Ends the segment: its charge, then its instructions.
@@ -882,24 +950,17 @@ impl<'a> Emitter<'a> {
         if self.segment.is_empty() {
             return Ok(());
         }
-        let a = self.a;
         if cost > 0 {
             let cost = cost as i64;
-            self.raw(&[
-                Instruction::GlobalGet(a.ticks),
-                Instruction::I64Const(cost),
-                Instruction::I64Sub,
-                Instruction::LocalTee(self.tmp),
-                Instruction::GlobalSet(a.ticks),
-                Instruction::LocalGet(self.tmp),
-                Instruction::I64Const(0),
-                Instruction::I64LtS,
-                Instruction::If(BlockType::Empty),
-                Instruction::I64Const(cost),
-                Instruction::I64Const(safe as i64),
-                Instruction::Call(a.out_of_ticks),
-                Instruction::End,
-            ]);
+            let charge = self.charge(
+                &[Instruction::I64Const(cost)],
+                &[
+                    Instruction::I64Const(cost),
+                    Instruction::I64Const(safe as i64),
+                    Instruction::Call(self.a.out_of_ticks),
+                ],
+            );
+            self.raw(&charge);
         }
         let mut rc = RoundtripReencoder;
         for p in std::mem::take(&mut self.segment) {

@@ -7,12 +7,15 @@
 //! reveals' bookkeeping — and the state after each kernel run is the state
 //! the PVM alone would reach (DESIGN.md §5).
 
+pub mod baseline;
+mod cache;
 mod engine;
 mod instrument;
 mod run;
 
+pub use cache::{CacheError, ModuleCache, INSTRUMENTATION_VERSION};
 pub use engine::{FastEngine, FastStats, Handled, MAX_COMPILED_MODULE_BYTES};
-pub use instrument::InstrumentError;
+pub use instrument::{InstrumentError, MAX_FUNCTION_BODY_BYTES};
 pub use run::{NoReveals, RevealOracle};
 
 /// What can go wrong in the fast engine itself (a kernel's own failures are

@@ -35,9 +35,20 @@ impl RevealOracle for NoReveals {
 pub(crate) struct RunState {
     run: Box<KernelRun>,
     memory: Option<Memory>,
-    ticks: Option<Global>,
+    ticks: Ticks,
     oracle: Arc<dyn RevealOracle>,
     limits: Limits,
+}
+
+/// How host calls are charged.
+#[derive(Clone, Copy)]
+enum Ticks {
+    /// Instantiating: the kernel's start function may not call the host.
+    NotYet,
+    /// From the instrumented module's tick counter.
+    Counted(Global),
+    /// Not at all: the uninstrumented baseline of the benchmarks.
+    Uncounted,
 }
 
 /// Why a host function stopped the run.
@@ -86,7 +97,7 @@ impl wasmtime::ResourceLimiter for Limits {
 /// A linker with every host function of PVM version `version`.
 pub(crate) fn linker(engine: &Engine, version: u8) -> Result<Linker<RunState>, FastError> {
     let mut linker = Linker::new(engine);
-    for f in all_host_fns().filter(|f| HostFn::lookup(f.name(), version) == Some(*f)) {
+    for f in host_fns(version) {
         let sig = f.signature();
         let ty = FuncType::new(
             engine,
@@ -108,7 +119,8 @@ pub(crate) fn linker(engine: &Engine, version: u8) -> Result<Linker<RunState>, F
     Ok(linker)
 }
 
-fn all_host_fns() -> impl Iterator<Item = HostFn> {
+/// The host functions of PVM version `version`.
+pub(crate) fn host_fns(version: u8) -> impl Iterator<Item = HostFn> {
     [
         HostFn::ReadInput,
         HostFn::WriteOutput,
@@ -132,9 +144,10 @@ fn all_host_fns() -> impl Iterator<Item = HostFn> {
     ]
     .into_iter()
     .chain((0..11).map(HostFn::Nds))
+    .filter(move |f| HostFn::lookup(f.name(), version) == Some(*f))
 }
 
-fn val_type(t: SoruValType) -> ValType {
+pub(crate) fn val_type(t: SoruValType) -> ValType {
     match t {
         SoruValType::I64 => ValType::I64,
         // Host functions take and return only i32 and i64.
@@ -187,11 +200,12 @@ fn host_call(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), HostStop> {
-    let Some(ticks) = caller.data().ticks else {
+    let ticks = caller.data().ticks;
+    if let Ticks::NotYet = ticks {
         // The start function may not call the host: the load profile says
         // the load fails, so this cannot happen on a run the PVM agreed to.
         return Err(HostStop::Abandon("a host call during instantiation".into()));
-    };
+    }
     let args: Vec<u64> = params
         .iter()
         .map(|v| match v {
@@ -213,7 +227,9 @@ fn host_call(
             (Some(result), cost)
         }
     };
-    charge(caller, ticks, cost)?;
+    if let Ticks::Counted(ticks) = ticks {
+        charge(caller, ticks, cost)?;
+    }
     if let (Some(value), Some(slot)) = (result, results.first_mut()) {
         *slot = if wide_result {
             Val::I64(value as i64)
@@ -257,7 +273,7 @@ pub(crate) fn run_kernel(
         RunState {
             run,
             memory: None,
-            ticks: None,
+            ticks: Ticks::NotYet,
             oracle,
             limits: Limits,
         },
@@ -282,7 +298,7 @@ pub(crate) fn run_kernel(
         .map_err(|e| FastError::Engine(e.to_string()))?;
     let memory = instance.get_memory(&mut store, "memory");
     store.data_mut().memory = memory;
-    store.data_mut().ticks = Some(ticks);
+    store.data_mut().ticks = Ticks::Counted(ticks);
     let entry = instance
         .get_typed_func::<(), ()>(&mut store, "kernel_run")
         .map_err(|e| FastError::Engine(format!("kernel_run: {e}")))?;
@@ -318,4 +334,36 @@ fn trap_result(e: &wasmtime::Error, metering: Metering, used: u128) -> RunResult
         Some(_) => RunResult::NeedsPrecise,
         None => RunResult::Abandoned(format!("the run failed: {e}")),
     }
+}
+
+/// Runs `kernel_run` of an uninstrumented kernel against `run`, the host
+/// functions charging nothing: the benchmarks' "raw wasmtime with the same
+/// host functions". Returns the world and whether the run returned.
+pub(crate) fn run_uncounted(
+    pre: &InstancePre<RunState>,
+    run: Box<KernelRun>,
+    oracle: Arc<dyn RevealOracle>,
+) -> Result<(Box<KernelRun>, bool), FastError> {
+    let mut store = Store::new(
+        pre.module().engine(),
+        RunState {
+            run,
+            memory: None,
+            ticks: Ticks::NotYet,
+            oracle,
+            limits: Limits,
+        },
+    );
+    store.limiter(|s| &mut s.limits);
+    let instance = pre
+        .instantiate(&mut store)
+        .map_err(|e| FastError::Engine(format!("instantiating: {e}")))?;
+    let memory = instance.get_memory(&mut store, "memory");
+    store.data_mut().memory = memory;
+    store.data_mut().ticks = Ticks::Uncounted;
+    let entry = instance
+        .get_typed_func::<(), ()>(&mut store, "kernel_run")
+        .map_err(|e| FastError::Engine(format!("kernel_run: {e}")))?;
+    let returned = entry.call(&mut store, ()).is_ok();
+    Ok((store.into_data().run, returned))
 }

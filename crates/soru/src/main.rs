@@ -112,6 +112,15 @@ enum BenchScenario {
         #[arg(long)]
         quick: bool,
     },
+    /// The fast engine against raw wasmtime and the PVM, per kernel.
+    Fast {
+        /// Smaller levels (a smoke run).
+        #[arg(long)]
+        quick: bool,
+        /// Runs of soru-fast and raw wasmtime per kernel (the best is kept).
+        #[arg(long, default_value_t = 5)]
+        repeats: u32,
+    },
     /// One-step proofs: sizes and verification times per class of ticks,
     /// on the example kernels and adversarial states.
     Proofs {
@@ -138,6 +147,11 @@ fn main() -> Result<ExitCode> {
             }
             BenchScenario::Tree { quick } => {
                 for line in soru_tree::bench::run(quick)? {
+                    println!("{line}");
+                }
+            }
+            BenchScenario::Fast { quick, repeats } => {
+                for line in soru::bench::fast::run(quick, repeats)? {
                     println!("{line}");
                 }
             }

@@ -1,6 +1,7 @@
 //! `soru bench` scenarios. Each measures soru and a baseline in the same
 //! run and prints ratios, never absolute pass/fail thresholds.
 
+pub mod fast;
 pub mod proofs;
 pub mod pvm;
 pub mod wasm;

@@ -49,7 +49,7 @@ pub(crate) fn tx_messages() -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn inputs(level: u32, messages: &[Vec<u8>]) -> Vec<Input> {
+pub(crate) fn inputs(level: u32, messages: &[Vec<u8>]) -> Vec<Input> {
     let mut payloads = vec![vec![0, 1]];
     let mut info = vec![0, 3];
     info.extend_from_slice(&0i64.to_be_bytes());
