@@ -64,7 +64,8 @@ pub enum Command {
     RevealMetadata,
     /// Profiles until the PVM needs input.
     Profile(ProfileOptions),
-    /// Replays the current level on a fresh PVM and compares state hashes.
+    /// Replays the current level on a fresh PVM, then on the PVM and on
+    /// soru-fast, and compares state hashes.
     Crosscheck,
     /// The list of commands.
     Help,
@@ -150,7 +151,9 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "crosscheck",
-        "Replays the current level from its start on a fresh PVM instance and compares the state hashes.",
+        "Replays the current level from its start on a fresh PVM instance and compares the state hashes, \
+         then replays it on the PVM alone and with the fast engine (soru-fast) running each `kernel_run` \
+         and compares them after every kernel run.",
     ),
     ("help | man", "Prints this list."),
     ("stop", "Ends the session."),

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use soru_core::hash::blake2b_256;
@@ -70,7 +71,18 @@ struct LevelRecord {
     start: Tree,
     start_tick: u128,
     inputs: Vec<Input>,
-    reveals: Vec<Vec<u8>>,
+    /// The reveals answered, in order, with what they answered.
+    reveals: Vec<(RevealRequest, Vec<u8>)>,
+}
+
+/// The recorded reveals, as the fast engine's oracle (an answer depends
+/// only on its request: a preimage on its hash, metadata on nothing).
+struct RecordedReveals(Vec<(RevealRequest, Vec<u8>)>);
+
+impl soru_fast::RevealOracle for RecordedReveals {
+    fn reveal(&self, request: &RevealRequest) -> Option<Vec<u8>> {
+        self.0.iter().find(|(r, _)| r == request).map(|(_, data)| data.clone())
+    }
 }
 
 impl LevelRecord {
@@ -96,6 +108,9 @@ pub struct Session {
     /// Where `step result` stopped: the tick and the internal state to show.
     result_point: Option<(u128, String)>,
     names: Option<([u8; 32], FunctionNames)>,
+    /// The fast engine `crosscheck` compares with (made on first use, so
+    /// the kernel is compiled once per session).
+    fast: Option<soru_fast::FastEngine>,
 }
 
 impl std::fmt::Debug for Session {
@@ -146,6 +161,7 @@ impl Session {
             record,
             result_point: None,
             names: None,
+            fast: None,
         })
     }
 
@@ -645,7 +661,9 @@ impl Session {
         let request = self.pvm.input_request();
         match self.pvm.reveal(data) {
             Ok(()) => {
-                self.record.reveals.push(data.to_vec());
+                if let InputRequest::Reveal(answered) = &request {
+                    self.record.reveals.push((answered.clone(), data.to_vec()));
+                }
                 Ok(())
             }
             Err(PvmError::WrongPreimage) => {
@@ -904,14 +922,14 @@ impl Session {
 
     // ------------------------------------------------------------ crosscheck
 
-    /// Replays the current level from its start on a fresh PVM instance
-    /// built from the saved start state, with the same inputs and reveals,
-    /// up to the current tick, and compares the state hashes.
-    ///
-    /// The engine compared is the PVM interpreter against itself (a
-    /// determinism check of the state, its serialization and the replay);
-    /// once soru's fast engine exists, the replay will run its `kernel_run`s
-    /// there, as DESIGN.md §5 describes.
+    /// Two replays of the current level from its saved start state, with
+    /// the same inputs and reveals:
+    /// 1. on a fresh PVM instance up to the current tick, compared with the
+    ///    session's state (the state, its serialization and the replay are
+    ///    deterministic);
+    /// 2. on the PVM alone and on the PVM with soru-fast running the
+    ///    `kernel_run`s, as far as the recorded inputs and reveals go,
+    ///    compared after every kernel run and at the end (DESIGN.md §5).
     fn crosscheck(&mut self, out: &mut dyn Write) -> Result<(), DebuggerError> {
         let target = self.pvm.current_tick();
         let mut fresh = Pvm::from_tree(self.record.start.clone())?;
@@ -928,7 +946,7 @@ impl Session {
                     None => break,
                 },
                 InputRequest::Reveal(_) => match reveals.next() {
-                    Some(r) => {
+                    Some((_, r)) => {
                         fresh.reveal(r)?;
                         fed_reveals += 1;
                     }
@@ -951,11 +969,6 @@ impl Session {
             fresh.current_tick(),
             fresh.current_tick() - self.record.start_tick
         )?;
-        writeln!(
-            out,
-            "Engine compared: the soru-pvm interpreter against itself (the fast engine does not exist yet; \
-             it will be compared here once it does)"
-        )?;
         let live = self.pvm.state_hash()?;
         let replay = fresh.state_hash()?;
         writeln!(out, "State hash (debugger): {live}")?;
@@ -969,7 +982,56 @@ impl Session {
         if live != replay {
             return Err(refused("Cross-check failed: the state hashes differ"));
         }
+        self.crosscheck_fast(&what, out)?;
         writeln!(out, "Cross-check passed: the state hashes are equal")?;
+        Ok(())
+    }
+
+    /// Part 2 of `crosscheck`: the PVM against soru-fast.
+    fn crosscheck_fast(&mut self, what: &str, out: &mut dyn Write) -> Result<(), DebuggerError> {
+        let engine = match &mut self.fast {
+            Some(engine) => engine,
+            None => self
+                .fast
+                .insert(soru_fast::FastEngine::new().map_err(|e| refused(e.to_string()))?),
+        };
+        let start = Pvm::from_tree(self.record.start.clone())?;
+        let oracle: Arc<dyn soru_fast::RevealOracle> = Arc::new(RecordedReveals(self.record.reveals.clone()));
+        let check = soru_fast::cross_check(engine, &start, &self.record.inputs, &oracle)
+            .map_err(|e| refused(format!("Cross-check failed: {e}")))?;
+        let stats = check.fast;
+        writeln!(
+            out,
+            "Fast engine: replayed {what} on the PVM and on soru-fast to tick {} ({} kernel runs: {} on wasmtime, \
+             {} load failures applied, {} fallbacks to the PVM, {} kernels compiled)",
+            check.end.tick,
+            check.kernel_runs,
+            stats.fast_runs,
+            stats.load_failures,
+            stats.fallbacks + stats.pvm_cycles,
+            stats.compiled
+        )?;
+        if let Some(d) = check.divergence {
+            let at = match d.kernel_run {
+                Some(n) => format!("after kernel run {n}"),
+                None => "at the end".to_string(),
+            };
+            writeln!(
+                out,
+                "PVM:       tick {}, {:?}, state hash {}",
+                d.pvm.tick, d.pvm.status, d.pvm.hash
+            )?;
+            writeln!(
+                out,
+                "soru-fast: tick {}, {:?}, state hash {}",
+                d.fast.tick, d.fast.status, d.fast.hash
+            )?;
+            return Err(refused(format!(
+                "Cross-check failed: soru-fast and the PVM differ {at}"
+            )));
+        }
+        writeln!(out, "State hash (PVM):       {}", check.end.hash)?;
+        writeln!(out, "State hash (soru-fast): {}", check.end.hash)?;
         Ok(())
     }
 }
@@ -1005,6 +1067,10 @@ mod tests {
         assert!(r.is_ok(), "{text}");
         assert!(
             text.contains("Cross-check of level 0: replayed ticks 0 to 100000000000000"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Fast engine: replayed level 0 on the PVM and on soru-fast to tick 100000000000000 (1 kernel runs: 1 on wasmtime, 0 load failures applied, 0 fallbacks to the PVM, 1 kernels compiled)"),
             "{text}"
         );
 

@@ -352,6 +352,12 @@ fn installer_reads_pages_from_the_preimage_directory() {
         "{text}"
     );
     assert!(text.contains("(150000000000000 ticks, 5 inputs, 4 reveals)"), "{text}");
+    // The installer's run (its reveals answered from the recording) and the
+    // counter's, both on wasmtime.
+    assert!(
+        text.contains("on soru-fast to tick 150000000000000 (2 kernel runs: 2 on wasmtime, 0 load failures applied, 0 fallbacks to the PVM, 2 kernels compiled)"),
+        "{text}"
+    );
     assert!(
         text.contains("Cross-check passed: the state hashes are equal\n"),
         "{text}"

@@ -65,6 +65,23 @@ pub struct FastStats {
     pub cache_errors: u64,
 }
 
+impl FastStats {
+    /// What happened since `earlier` (counters of the same engine).
+    pub fn since(&self, earlier: &FastStats) -> FastStats {
+        FastStats {
+            fast_runs: self.fast_runs - earlier.fast_runs,
+            load_failures: self.load_failures - earlier.load_failures,
+            fallbacks: self.fallbacks - earlier.fallbacks,
+            pvm_cycles: self.pvm_cycles - earlier.pvm_cycles,
+            compiled: self.compiled - earlier.compiled,
+            precise_reruns: self.precise_reruns - earlier.precise_reruns,
+            cache_hits: self.cache_hits - earlier.cache_hits,
+            cache_rejected: self.cache_rejected - earlier.cache_rejected,
+            cache_errors: self.cache_errors - earlier.cache_errors,
+        }
+    }
+}
+
 struct CompiledKernel {
     original: Arc<[u8]>,
     /// Per metering: the compiled module (precise on first need).

@@ -9,11 +9,13 @@
 
 pub mod baseline;
 mod cache;
+mod cross_check;
 mod engine;
 mod instrument;
 mod run;
 
 pub use cache::{CacheError, ModuleCache, INSTRUMENTATION_VERSION};
+pub use cross_check::{cross_check, CrossCheck, Divergence, EngineState};
 pub use engine::{FastEngine, FastStats, Handled, MAX_COMPILED_MODULE_BYTES};
 pub use instrument::{InstrumentError, MAX_FUNCTION_BODY_BYTES};
 pub use run::{NoReveals, RevealOracle};

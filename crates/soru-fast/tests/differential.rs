@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use soru_fast::{FastEngine, Handled, RevealOracle};
+use soru_fast::{FastEngine, RevealOracle};
 use soru_pvm::{InputRequest, Pvm, PvmConfig, RevealRequest};
 
 fn config(tps: u128) -> PvmConfig {
@@ -73,50 +73,40 @@ fn assert_same(fast: &Pvm, reference: &Pvm, what: &str, engine: &FastEngine) {
     );
 }
 
-/// Runs `levels` on the PVM alone and on the PVM with soru-fast, in lock
-/// step: the states are compared after every kernel load and run the fast
-/// engine takes (so the tick a run ends at — return, trap, exhausted stack
-/// — is checked exactly) and at every level end. Returns the fast engine's
-/// statistics.
+/// Runs `levels` on the PVM alone and on the PVM with soru-fast with
+/// [`soru_fast::cross_check`], level by level: the states are compared
+/// after every kernel load and run (so the tick a run ends at — return,
+/// trap, exhausted stack — is checked exactly) and at every level end.
+/// Returns the fast engine's statistics.
 fn differential(kernel: &[u8], tps: u128, levels: &[Vec<Vec<u8>>], oracle: Oracle) -> soru_fast::FastStats {
-    let oracle: Arc<Oracle> = Arc::new(oracle);
-    let dyn_oracle: Arc<dyn RevealOracle> = oracle.clone();
-    let mut reference = Pvm::install_boot_sector(&config(tps), kernel).expect("genesis");
-    let mut fast = Pvm::install_boot_sector(&config(tps), kernel).expect("genesis");
     let mut engine = FastEngine::new().expect("engine");
+    differential_on(&mut engine, kernel, tps, levels, oracle)
+}
+
+/// [`differential`] with an engine of the caller's (whose compiled kernels
+/// are reused); returns the engine's statistics so far.
+fn differential_on(
+    engine: &mut FastEngine,
+    kernel: &[u8],
+    tps: u128,
+    levels: &[Vec<Vec<u8>>],
+    oracle: Oracle,
+) -> soru_fast::FastStats {
+    let oracle: Arc<dyn RevealOracle> = Arc::new(oracle);
+    let mut pvm = Pvm::install_boot_sector(&config(tps), kernel).expect("genesis");
     for (i, messages) in levels.iter().enumerate() {
         let level = i as u32 + 1;
-        feed(&mut reference, level, messages);
-        feed(&mut fast, level, messages);
-        let mut run = 0;
-        loop {
-            if answer(&mut reference, &oracle) {
-                assert!(
-                    answer(&mut fast, &oracle),
-                    "level {level}: only the PVM waits for a reveal"
-                );
-                continue;
-            }
-            if reference.input_request() != InputRequest::NoInputRequired {
-                break;
-            }
-            if fast.kernel_load().unwrap().is_some()
-                && engine.take_kernel_load(&mut fast, &dyn_oracle).unwrap() != Handled::Declined
-            {
-                run += 1;
-                loop {
-                    reference.run_kernel_load(u128::MAX).unwrap();
-                    if !answer(&mut reference, &oracle) {
-                        break;
-                    }
-                }
-                assert_same(&fast, &reference, &format!("level {level}, kernel run {run}"), &engine);
-                continue;
-            }
-            reference.run_to_kernel_load(u128::MAX).unwrap();
-            fast.run_to_kernel_load(u128::MAX).unwrap();
-        }
-        assert_same(&fast, &reference, &format!("level {level} end"), &engine);
+        let payloads: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        let inputs = soru_pvm::inbox::external_level_inputs(level, common::info(), &payloads);
+        let check = soru_fast::cross_check(engine, &pvm, &inputs, &oracle).expect("cross-check");
+        assert_eq!(
+            check.divergence,
+            None,
+            "level {level} (last fallback: {:?})",
+            engine.last_fallback()
+        );
+        assert_eq!(check.inputs_fed, inputs.len(), "level {level}: inputs read");
+        pvm = check.pvm;
     }
     if let Some(reason) = engine.last_fallback() {
         eprintln!("last fallback: {reason}");
@@ -340,4 +330,80 @@ fn random_kernels_agree_with_the_pvm() {
     }
     eprintln!("{tried} random kernels: {totals:?}");
     assert!(totals.fast_runs > tried / 2, "{totals:?}");
+}
+
+/// Ticks of the PVM's load (Snapshot to entering `kernel_run`) of `kernel`.
+fn load_ticks(kernel: &[u8]) -> u128 {
+    let mut pvm = Pvm::install_boot_sector(&config(TPS), kernel).expect("genesis");
+    feed(&mut pvm, 1, &[]);
+    pvm.run_to_kernel_load(u128::MAX).expect("run");
+    let load = pvm.kernel_load().expect("load").expect("at a kernel load");
+    soru_pvm::kernel_run::load_profile(kernel, load.version, u128::MAX)
+        .expect("profile")
+        .expect("loads")
+        .ticks
+}
+
+/// One straight-line segment — `k` instructions, then `event`, then more —
+/// with the cycle's budget at every value from 0 to past the segment's
+/// cost: the run must stop at exactly the PVM's tick, before the event
+/// (too many ticks, the event's effects absent) or at it (the trap, the
+/// host call and its effects, or too many ticks during the call's own
+/// cost), whatever the offset.
+#[test]
+fn an_event_inside_a_segment_that_crosses_the_limit() {
+    let filler = |n: usize| "(local.set $x (i32.add (local.get $x) (i32.const 3)))\n".repeat(n);
+    let events = [
+        (
+            "division by zero",
+            "(local.set $x (i32.div_u (local.get $x) (i32.const 0)))",
+        ),
+        ("memory out of bounds", "(local.set $x (i32.load (i32.const 70000)))"),
+        ("unreachable", "unreachable"),
+        (
+            "store_write",
+            "(drop (call $store_write (i32.const 0) (i32.const 8) (i32.const 0) (i32.const 16) (i32.const 300)))",
+        ),
+    ];
+    for k in [0, 1, 7, 30] {
+        for (what, event) in events {
+            let wat = format!(
+                r#"(module {IMPORTS}
+  (memory (export "memory") 1)
+  (data (i32.const 0) "/written")
+  (func (export "kernel_run")
+    (local $x i32)
+    {before}
+    {event}
+    {after}
+    (drop (call $store_has (i32.const 0) (i32.const 8)))))"#,
+                before = filler(k),
+                after = filler(5),
+            );
+            let kernel = wat::parse_str(&wat).unwrap();
+            let load = load_ticks(&kernel);
+            let mut engine = FastEngine::new().unwrap();
+            // Budget b = tps − load − 1; the run takes under 6k + 60 ticks
+            // plus the write's cost.
+            let window = 6 * k as u128 + 60 + if what == "store_write" { 1_500 } else { 0 };
+            for budget in 0..window {
+                let tps = load + 1 + budget;
+                differential_on(&mut engine, &kernel, tps, &[vec![]], Oracle::default());
+            }
+            if what == "store_write" {
+                // The window reaches past the write and its cost.
+                let mut pvm = Pvm::install_boot_sector(&config(load + window), &kernel).unwrap();
+                feed(&mut pvm, 1, &[]);
+                pvm.run_until_input(u128::MAX).unwrap();
+                assert!(pvm.durable_read("/written").unwrap().is_some(), "window too short");
+            }
+            let stats = engine.stats();
+            eprintln!("{what} at {k}: {stats:?}");
+            assert_all_fast(what, stats);
+            assert!(
+                stats.precise_reruns > 0 || what == "store_write",
+                "{what} at {k}: {stats:?}"
+            );
+        }
+    }
 }
