@@ -167,6 +167,41 @@ fn example_kernels_agree_with_the_pvm() {
     }
 }
 
+/// `tx`: signed transfers, accepted and rejected (replayed nonce, forged
+/// signature, overdraft).
+#[test]
+fn tx_transfers_agree_with_the_pvm() {
+    let (alice, bob) = ([1u8; 32], [2u8; 32]);
+    let bob_pk = ed25519_dalek::SigningKey::from_bytes(&bob).verifying_key().to_bytes();
+    let mut forged = common::signed_transfer(alice, 1, &bob_pk, 5);
+    forged[40] ^= 1;
+    let levels = vec![
+        vec![
+            common::signed_transfer(alice, 0, &bob_pk, 300),
+            common::signed_transfer(alice, 0, &bob_pk, 1),
+            forged,
+        ],
+        vec![
+            common::signed_transfer(alice, 1, &bob_pk, 2_000_000),
+            common::signed_transfer(alice, 1, &bob_pk, 200),
+        ],
+    ];
+    let stats = differential(&kernel("tx"), TPS, &levels, Oracle::default());
+    assert_all_fast("tx", stats);
+}
+
+/// The installer: its kernel run reveals the pages of `big-code` (answered
+/// by the fast engine's oracle), installs it and reboots into it.
+#[test]
+fn the_installer_agrees_with_the_pvm() {
+    let (root, pages) = common::reveal_pages(&kernel("big-code"));
+    let installer = common::installer_for(root);
+    let oracle = Oracle { preimages: pages };
+    let stats = differential(&installer, TPS, &[vec![], vec![b"x".to_vec()]], oracle);
+    assert!(stats.compiled >= 2, "the installer and big-code compiled: {stats:?}");
+    assert_all_fast("installer", stats);
+}
+
 #[test]
 fn too_many_ticks_in_a_small_cycle_is_decided_exactly() {
     for tps in [2_000_000, 2_000_001, 2_000_013, 3_333_333] {

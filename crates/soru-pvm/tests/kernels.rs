@@ -260,21 +260,6 @@ fn compute_matches_its_specification() {
     assert_eq!(read_u64(&mut pvm, "/compute/count"), Some(1));
 }
 
-fn transfer(secret: [u8; 32], nonce: u64, to: &[u8; 32], amount: u64) -> Vec<u8> {
-    use ed25519_dalek::{Signer, SigningKey};
-    let key = SigningKey::from_bytes(&secret);
-    let mut signed = nonce.to_le_bytes().to_vec();
-    signed.extend_from_slice(to);
-    signed.extend_from_slice(&amount.to_le_bytes());
-    [
-        &b"T"[..],
-        key.verifying_key().as_bytes(),
-        &key.sign(&signed).to_bytes(),
-        &signed,
-    ]
-    .concat()
-}
-
 #[test]
 fn tx_applies_signed_transfers() {
     use ed25519_dalek::SigningKey;
@@ -282,17 +267,17 @@ fn tx_applies_signed_transfers() {
     let alice_pk = SigningKey::from_bytes(&alice).verifying_key().to_bytes();
     let bob_pk = SigningKey::from_bytes(&bob).verifying_key().to_bytes();
     let mut pvm = boot("tx");
-    let mut forged = transfer(alice, 1, &bob_pk, 5);
+    let mut forged = common::signed_transfer(alice, 1, &bob_pk, 5);
     forged[40] ^= 1; // bad signature
     level(
         &mut pvm,
         1,
         &[
-            transfer(alice, 0, &bob_pk, 300),
-            transfer(alice, 0, &bob_pk, 1), // replayed nonce
+            common::signed_transfer(alice, 0, &bob_pk, 300),
+            common::signed_transfer(alice, 0, &bob_pk, 1), // replayed nonce
             forged,
-            transfer(alice, 1, &bob_pk, 2_000_000), // more than the balance
-            transfer(alice, 1, &bob_pk, 200),
+            common::signed_transfer(alice, 1, &bob_pk, 2_000_000), // more than the balance
+            common::signed_transfer(alice, 1, &bob_pk, 200),
         ],
         &oracle(),
     );
@@ -328,48 +313,13 @@ fn durable_heavy_and_big_code_run_deterministically() {
     assert_eq!(read_u64(&mut pvm, "/big-code/runs"), Some(1));
 }
 
-/// Splits `kernel` into reveal pages (kernels/README.md, installer).
-fn pages(kernel: &[u8]) -> (soru_core::RevealHash, BTreeMap<[u8; 32], Vec<u8>>) {
-    let mut preimages = oracle();
-    let mut level: Vec<[u8; 33]> = Vec::new();
-    let add = |page: Vec<u8>, preimages: &mut BTreeMap<[u8; 32], Vec<u8>>| {
-        let hash = soru_core::RevealHash::of_preimage(&page);
-        preimages.insert(hash.0, page);
-        hash
-    };
-    if kernel.len() <= 4095 {
-        let h = add([&[0u8][..], kernel].concat(), &mut preimages);
-        return (h, preimages);
-    }
-    for chunk in kernel.chunks(4095) {
-        level.push(add([&[0u8][..], chunk].concat(), &mut preimages).to_tagged_bytes());
-    }
-    while level.len() > 1 {
-        let mut next = Vec::new();
-        for group in level.chunks(124) {
-            let mut page = vec![1u8];
-            for h in group {
-                page.extend_from_slice(h);
-            }
-            next.push(add(page, &mut preimages).to_tagged_bytes());
-        }
-        level = next;
-    }
-    (soru_core::RevealHash::from_tagged_bytes(&level[0]).unwrap(), preimages)
-}
-
 #[test]
 fn installer_upgrades_to_a_large_kernel_through_reveals() {
     let big = kernel("big-code");
-    let (root, preimages) = pages(&big);
-    let mut installer = kernel("installer");
-    let marker = b"SORU-INSTALLER-ROOT-HASH:";
-    let at = installer
-        .windows(marker.len())
-        .position(|w| w == marker)
-        .expect("root-hash slot present")
-        + marker.len();
-    installer[at..at + 33].copy_from_slice(&root.to_tagged_bytes());
+    let (root, pages) = common::reveal_pages(&big);
+    let mut preimages = oracle();
+    preimages.extend(pages);
+    let installer = common::installer_for(root);
     let mut pvm = Pvm::install_boot_sector(&config(), &installer).unwrap();
     assert_eq!(
         level(&mut pvm, 1, &[], &preimages),

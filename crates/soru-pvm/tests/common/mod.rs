@@ -147,3 +147,65 @@ pub(crate) fn smith_imports(reveal_preimage: bool) -> String {
     imports.push(')');
     imports
 }
+
+/// A `tx` kernel transfer (kernels/tx): `amount` from the key of `secret`
+/// to `to`, signed.
+pub(crate) fn signed_transfer(secret: [u8; 32], nonce: u64, to: &[u8; 32], amount: u64) -> Vec<u8> {
+    use ed25519_dalek::{Signer, SigningKey};
+    let key = SigningKey::from_bytes(&secret);
+    let mut signed = nonce.to_le_bytes().to_vec();
+    signed.extend_from_slice(to);
+    signed.extend_from_slice(&amount.to_le_bytes());
+    [
+        &b"T"[..],
+        key.verifying_key().as_bytes(),
+        &key.sign(&signed).to_bytes(),
+        &signed,
+    ]
+    .concat()
+}
+
+/// Splits `kernel` into reveal pages (kernels/README.md, installer): the
+/// root page's hash and every page by hash.
+pub(crate) fn reveal_pages(kernel: &[u8]) -> (soru_core::RevealHash, std::collections::BTreeMap<[u8; 32], Vec<u8>>) {
+    let mut preimages = std::collections::BTreeMap::new();
+    let mut add = |page: Vec<u8>| {
+        let hash = soru_core::RevealHash::of_preimage(&page);
+        preimages.insert(hash.0, page);
+        hash
+    };
+    if kernel.len() <= 4095 {
+        let root = add([&[0u8][..], kernel].concat());
+        return (root, preimages);
+    }
+    let mut level: Vec<[u8; 33]> = kernel
+        .chunks(4095)
+        .map(|chunk| add([&[0u8][..], chunk].concat()).to_tagged_bytes())
+        .collect();
+    while level.len() > 1 {
+        let mut next = Vec::new();
+        for group in level.chunks(124) {
+            let mut page = vec![1u8];
+            for h in group {
+                page.extend_from_slice(h);
+            }
+            next.push(add(page).to_tagged_bytes());
+        }
+        level = next;
+    }
+    let root = soru_core::RevealHash::from_tagged_bytes(&level[0]).expect("a tagged hash");
+    (root, preimages)
+}
+
+/// The installer kernel set to install the kernel of `root`.
+pub(crate) fn installer_for(root: soru_core::RevealHash) -> Vec<u8> {
+    let mut installer = example_kernel("installer");
+    let marker = b"SORU-INSTALLER-ROOT-HASH:";
+    let at = installer
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("root-hash slot present")
+        + marker.len();
+    installer[at..at + 33].copy_from_slice(&root.to_tagged_bytes());
+    installer
+}
