@@ -259,15 +259,8 @@ fn global(instance: &wasmtime::Instance, store: &mut Store<RunState>, name: &str
         .ok_or_else(|| FastError::Engine(format!("instrumented module lacks {name:?}")))
 }
 
-/// Runs `kernel_run` of the kernel `pre` instantiates (metered as
-/// `metering` says) against `run`. Returns the world back with the result.
-pub(crate) fn run_kernel(
-    pre: &InstancePre<RunState>,
-    metering: Metering,
-    run: Box<KernelRun>,
-    oracle: Arc<dyn RevealOracle>,
-) -> Result<(Box<KernelRun>, RunResult), FastError> {
-    let budget = i64::try_from(run.budget()).unwrap_or(i64::MAX);
+/// A store for one run, with the PVM's growth limits.
+fn new_store(pre: &InstancePre<RunState>, run: Box<KernelRun>, oracle: Arc<dyn RevealOracle>) -> Store<RunState> {
     let mut store = Store::new(
         pre.module().engine(),
         RunState {
@@ -279,6 +272,19 @@ pub(crate) fn run_kernel(
         },
     );
     store.limiter(|s| &mut s.limits);
+    store
+}
+
+/// Runs `kernel_run` of the kernel `pre` instantiates (metered as
+/// `metering` says) against `run`. Returns the world back with the result.
+pub(crate) fn run_kernel(
+    pre: &InstancePre<RunState>,
+    metering: Metering,
+    run: Box<KernelRun>,
+    oracle: Arc<dyn RevealOracle>,
+) -> Result<(Box<KernelRun>, RunResult), FastError> {
+    let budget = i64::try_from(run.budget()).unwrap_or(i64::MAX);
+    let mut store = new_store(pre, run, oracle);
     let instance = match pre.instantiate(&mut store) {
         Ok(instance) => instance,
         Err(e) => {
@@ -344,17 +350,7 @@ pub(crate) fn run_uncounted(
     run: Box<KernelRun>,
     oracle: Arc<dyn RevealOracle>,
 ) -> Result<(Box<KernelRun>, bool), FastError> {
-    let mut store = Store::new(
-        pre.module().engine(),
-        RunState {
-            run,
-            memory: None,
-            ticks: Ticks::NotYet,
-            oracle,
-            limits: Limits,
-        },
-    );
-    store.limiter(|s| &mut s.limits);
+    let mut store = new_store(pre, run, oracle);
     let instance = pre
         .instantiate(&mut store)
         .map_err(|e| FastError::Engine(format!("instantiating: {e}")))?;
