@@ -1,0 +1,16 @@
+//! `soru-protocol`: the smart-rollup rules of the L1, as pure functions
+//! over values (no I/O), shared by the L1 — which enforces them — and the
+//! rollup node — which must predict them. Byte-compatible with Octez where
+//! the bytes are protocol (hashes, proofs); see PROTOCOL-FACTS §2–§6.
+//!
+//! Today: the global inbox — its two basis-4 skip lists ([`skip_list`]),
+//! the per-level message witness and the level history ([`inbox`]), and
+//! inbox proofs, produced by a node from its archive and verified by the
+//! refutation game against an inbox snapshot ([`inbox_proof`]).
+
+pub mod inbox;
+pub mod inbox_proof;
+pub mod skip_list;
+
+/// A 32-byte blake2b hash (cell pointers, message hashes, inbox hashes).
+pub type Hash = [u8; 32];
