@@ -6,12 +6,14 @@
 //! Today: the global inbox — its two basis-4 skip lists ([`skip_list`]),
 //! the per-level message witness and the level history ([`inbox`]), and
 //! inbox proofs, produced by a node from its archive and verified by the
-//! refutation game against an inbox snapshot ([`inbox_proof`]); and the
+//! refutation game against an inbox snapshot ([`inbox_proof`]); a
+//! rollup's origination, commitments and stakes ([`rollup`]); and the
 //! checks of outbox-message execution ([`outbox`]).
 
 pub mod inbox;
 pub mod inbox_proof;
 pub mod outbox;
+pub mod rollup;
 pub mod skip_list;
 
 /// A 32-byte blake2b hash (cell pointers, message hashes, inbox hashes).

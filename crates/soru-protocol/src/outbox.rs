@@ -4,7 +4,8 @@
 //! and what the rollup's state becomes. Running the transactions is the
 //! Michelson interpreter's (the L1's); this module returns them decoded.
 //!
-//! 1. the commitment is the last cemented one or a stored ancestor;
+//! 1. the commitment is the last cemented one or an ancestor whose contents
+//!    are still stored (the last 5 cemented);
 //! 2. the output proof is valid against its state;
 //! 3. `lcc level − max_active_outbox_levels < outbox level ≤ lcc level`;
 //! 4. the message decodes; a whitelist update needs private rollups
@@ -22,11 +23,16 @@ use soru_core::base58::CommitmentHash;
 use soru_core::encoding::{Decode, DecodeError};
 use soru_core::outbox::{OutboxMessage, OutboxTransaction, TypedOutboxTransaction};
 use soru_core::params::SmartRollupParams;
-use soru_core::{Commitment, PublicKeyHash};
+use soru_core::PublicKeyHash;
+
+use crate::rollup::RollupState;
 
 /// Why an outbox message was refused (Octez's error names).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OutboxError {
+    /// A cemented commitment whose contents are no longer stored.
+    #[error("smart_rollup_unknown_commitment: {0}")]
+    UnknownCommitment(CommitmentHash),
     /// The commitment is neither the last cemented one nor a stored ancestor.
     #[error("smart_rollup_invalid_last_cemented_commitment: not a stored cemented commitment")]
     InvalidLastCementedCommitment,
@@ -128,18 +134,6 @@ pub enum Access {
     },
 }
 
-/// What the outbox-execution rules read and write of a rollup.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxState {
-    /// Cemented commitments still stored, the last cemented first, each the
-    /// predecessor of the one before.
-    pub cemented: Vec<(CommitmentHash, Commitment)>,
-    /// Messages already executed.
-    pub applied: AppliedOutboxMessages,
-    /// The rollup's access.
-    pub access: Access,
-}
-
 /// What an accepted outbox message does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Execution {
@@ -152,33 +146,25 @@ pub enum Execution {
 }
 
 /// Applies `execute_outbox_message` of `cemented_commitment` with
-/// `output_proof` to `state`: on success the message is recorded (and a
-/// whitelist update applied) and its effect returned; on error `state` is
+/// `output_proof` to `rollup`: on success the message is recorded (and a
+/// whitelist update applied) and its effect returned; on error `rollup` is
 /// unchanged.
 pub fn execute_outbox_message(
     params: &SmartRollupParams,
-    state: &mut OutboxState,
+    rollup: &mut RollupState,
     cemented_commitment: &CommitmentHash,
     output_proof: &[u8],
 ) -> Result<Execution, OutboxError> {
-    let Some((lcc_hash, lcc)) = state.cemented.first() else {
-        return Err(OutboxError::InvalidLastCementedCommitment);
-    };
+    let (lcc_hash, lcc) = rollup
+        .last_cemented()
+        .map_err(|_| OutboxError::UnknownCommitment(rollup.lcc))?;
     let lcc_level = u32::try_from(lcc.inbox_level).unwrap_or(0);
-    // Walk from the LCC through stored predecessors.
-    let mut found = None;
-    let mut expected = *lcc_hash;
-    for (hash, commitment) in &state.cemented {
-        if *hash != expected {
-            break;
-        }
-        if hash == cemented_commitment {
-            found = Some(commitment);
-            break;
-        }
-        expected = commitment.predecessor;
+    if !rollup.commitments_are_related(&lcc_hash, cemented_commitment) {
+        return Err(OutboxError::InvalidLastCementedCommitment);
     }
-    let commitment = found.ok_or(OutboxError::InvalidLastCementedCommitment)?;
+    let commitment = rollup
+        .commitment(cemented_commitment)
+        .ok_or(OutboxError::UnknownCommitment(*cemented_commitment))?;
     let output = soru_pvm::output_proof::verify_output(output_proof, &commitment.compressed_state)
         .map_err(|e| OutboxError::InvalidOutputProof(e.to_string()))?;
 
@@ -200,7 +186,7 @@ pub fn execute_outbox_message(
             if !params.private_enable {
                 return Err(OutboxError::WhitelistDisabled);
             }
-            let Access::Private { last_update, .. } = &state.access else {
+            let Access::Private { last_update, .. } = &rollup.access else {
                 return Err(OutboxError::RollupIsPublic);
             };
             let access = match update {
@@ -231,12 +217,12 @@ pub fn execute_outbox_message(
         }
     };
 
-    let (slot, recorded) = state
-        .applied
+    let (slot, recorded) = rollup
+        .applied_outbox
         .recorded(output.outbox_level, output.message_index, params)?;
-    state.applied.slots.insert(slot, recorded);
+    rollup.applied_outbox.slots.insert(slot, recorded);
     if let Some(access) = access {
-        state.access = access;
+        rollup.access = access;
     }
     Ok(execution)
 }

@@ -4,15 +4,14 @@
 //! window, replays, undecodable messages, indices past the limit and every
 //! whitelist rule. A refused execution changes nothing.
 
-use soru_core::base58::{CommitmentHash, ContractKt1Hash};
+use soru_core::base58::{CommitmentHash, ContractKt1Hash, StateHash};
 use soru_core::commitment::NumberOfTicks;
-use soru_core::micheline::Micheline;
+use soru_core::micheline::{Micheline, Prim};
 use soru_core::outbox::{OutboxMessage, OutboxTransaction};
 use soru_core::params::{ProtocolParams, SmartRollupParams};
 use soru_core::{Commitment, PublicKeyHash};
-use soru_protocol::outbox::{
-    execute_outbox_message, Access, AppliedOutboxMessages, Execution, OutboxError, OutboxState,
-};
+use soru_protocol::outbox::{execute_outbox_message, Access, AppliedOutboxMessages, Execution, OutboxError};
+use soru_protocol::rollup::{Context, RollupState};
 use soru_pvm::output_proof::prove_output;
 use soru_pvm::Pvm;
 
@@ -52,31 +51,58 @@ fn rollup(levels: &[Vec<Vec<u8>>]) -> Pvm {
     pvm
 }
 
-/// A cemented chain whose last cemented commitment holds `pvm`'s state at
-/// `level`, above an older one (`older_state`).
-fn state_for(pvm: &Pvm, level: i32, access: Access) -> (OutboxState, CommitmentHash, CommitmentHash) {
-    let older = Commitment {
-        compressed_state: soru_core::StateHash([9; 32]),
-        inbox_level: level - 1,
-        predecessor: CommitmentHash([0; 32]),
-        number_of_ticks: NumberOfTicks::new(1).unwrap(),
-    };
-    let lcc = Commitment {
-        compressed_state: pvm.state_hash().unwrap(),
-        inbox_level: level,
-        predecessor: older.hash(),
-        number_of_ticks: NumberOfTicks::new(1).unwrap(),
-    };
-    let state = OutboxState {
-        cemented: vec![(lcc.hash(), lcc), (older.hash(), older)],
-        applied: AppliedOutboxMessages::default(),
-        access,
-    };
-    (state, lcc.hash(), older.hash())
+/// The publisher of every commitment in these tests.
+fn operator() -> PublicKeyHash {
+    pkh(50)
 }
 
+/// Constants small enough to cement a commitment per level.
 fn params() -> SmartRollupParams {
-    ProtocolParams::mainnet().smart_rollup
+    let mut p = ProtocolParams::mainnet().smart_rollup;
+    p.commitment_period_in_blocks = 1;
+    p.challenge_window_in_blocks = 1;
+    p
+}
+
+/// A rollup originated at level 0 whose commitments for levels 1..=`level`
+/// are cemented, the last holding `pvm`'s state and the others another
+/// state; `private` makes it private (the operator whitelisted). Returns
+/// it, the last cemented commitment and the one before.
+fn state_for(pvm: &Pvm, level: u32, private: bool) -> (RollupState, CommitmentHash, CommitmentHash) {
+    let p = params();
+    let ctx = |current_level| Context {
+        current_level,
+        params: &p,
+        past_periods: &[],
+    };
+    let whitelist = private.then(|| vec![pkh(9), operator()]);
+    let bytes_ty = Micheline::Prim {
+        prim: Prim::from_name("bytes").unwrap(),
+        args: vec![],
+        annots: vec![],
+    };
+    let origination = RollupState::originate(&ctx(0), &[1; 32], 0, StateHash([9; 32]), bytes_ty, whitelist).unwrap();
+    let mut rollup = origination.rollup;
+    let mut cemented = vec![rollup.lcc];
+    for l in 1..=level {
+        let state = if l == level {
+            pvm.state_hash().unwrap()
+        } else {
+            StateHash([l as u8; 32])
+        };
+        let commitment = Commitment {
+            compressed_state: state,
+            inbox_level: l as i32,
+            predecessor: rollup.lcc,
+            number_of_ticks: NumberOfTicks::new(1).unwrap(),
+        };
+        rollup.publish(&ctx(l + 1), operator(), u64::MAX, commitment).unwrap();
+        let (hash, cemented_level) = rollup.cement(&ctx(l + 2)).unwrap();
+        assert_eq!((hash, cemented_level), (commitment.hash(), l));
+        cemented.push(hash);
+    }
+    let n = cemented.len();
+    (rollup, cemented[n - 1], cemented[n - 2])
 }
 
 fn proof(pvm: &Pvm, level: u32, index: u32) -> Vec<u8> {
@@ -87,7 +113,7 @@ fn proof(pvm: &Pvm, level: u32, index: u32) -> Vec<u8> {
 fn a_cemented_message_runs_once() {
     let message = transfer(5).serialize().unwrap();
     let pvm = rollup(&[vec![message.clone(), transfer(6).serialize().unwrap()], vec![]]);
-    let (mut state, lcc, older) = state_for(&pvm, 2, Access::Public);
+    let (mut state, lcc, older) = state_for(&pvm, 2, false);
     let p = params();
 
     let executed = execute_outbox_message(&p, &mut state, &lcc, &proof(&pvm, 1, 0)).unwrap();
@@ -95,8 +121,8 @@ fn a_cemented_message_runs_once() {
         unreachable!()
     };
     assert_eq!(executed, Execution::Transactions(expected));
-    assert!(state.applied.is_applied(1, 0, p.max_active_outbox_levels));
-    assert!(!state.applied.is_applied(1, 1, p.max_active_outbox_levels));
+    assert!(state.applied_outbox.is_applied(1, 0, p.max_active_outbox_levels));
+    assert!(!state.applied_outbox.is_applied(1, 1, p.max_active_outbox_levels));
 
     let before = state.clone();
     assert_eq!(
@@ -130,7 +156,7 @@ fn only_levels_in_the_active_window_run() {
     let mut p = params();
     p.max_active_outbox_levels = 3;
     // LCC at level 4: window ]1, 4].
-    let (mut state, lcc, _) = state_for(&pvm, 4, Access::Public);
+    let (mut state, lcc, _) = state_for(&pvm, 4, false);
     for (level, ok) in [(1, false), (2, true), (4, true), (5, false)] {
         let result = execute_outbox_message(&p, &mut state, &lcc, &proof(&pvm, level, 0));
         if ok {
@@ -155,7 +181,7 @@ fn undecodable_messages_and_indices_past_the_limit_are_refused() {
         b"not an outbox message".to_vec(),
         transfer(1).serialize().unwrap(),
     ]]);
-    let (mut state, lcc, _) = state_for(&pvm, 1, Access::Public);
+    let (mut state, lcc, _) = state_for(&pvm, 1, false);
     let mut p = params();
     assert!(matches!(
         execute_outbox_message(&p, &mut state, &lcc, &proof(&pvm, 1, 0)),
@@ -166,7 +192,7 @@ fn undecodable_messages_and_indices_past_the_limit_are_refused() {
         execute_outbox_message(&p, &mut state, &lcc, &proof(&pvm, 1, 1)),
         Err(OutboxError::InvalidOutboxMessageIndex(1))
     );
-    assert_eq!(state.applied, AppliedOutboxMessages::default());
+    assert_eq!(state.applied_outbox, AppliedOutboxMessages::default());
 }
 
 #[test]
@@ -176,19 +202,15 @@ fn whitelist_updates_follow_the_rules() {
         vec![update(Some(vec![pkh(1), pkh(2)])), update(Some(vec![pkh(3)]))],
         vec![update(Some(vec![])), update(None)],
     ]);
-    let private = Access::Private {
-        whitelist: vec![pkh(9)],
-        last_update: None,
-    };
     let p = params();
 
     // Public rollups and disabled private rollups refuse updates.
-    let (mut public, lcc, _) = state_for(&pvm, 2, Access::Public);
+    let (mut public, lcc, _) = state_for(&pvm, 2, false);
     assert_eq!(
         execute_outbox_message(&p, &mut public, &lcc, &proof(&pvm, 1, 0)),
         Err(OutboxError::RollupIsPublic)
     );
-    let (mut state, lcc, _) = state_for(&pvm, 2, private.clone());
+    let (mut state, lcc, _) = state_for(&pvm, 2, true);
     let mut disabled = p.clone();
     disabled.private_enable = false;
     assert_eq!(
@@ -226,4 +248,27 @@ fn whitelist_updates_follow_the_rules() {
         Ok(Execution::AccessChanged(Access::Public))
     );
     assert_eq!(state.access, Access::Public);
+}
+
+#[test]
+fn only_the_last_five_cemented_commitments_can_prove_outputs() {
+    let pvm = rollup(&[vec![transfer(1).serialize().unwrap()]]);
+    let (mut state, lcc, _) = state_for(&pvm, 7, false);
+    // Walk back through the stored contents: 5 of them.
+    let mut stored = vec![lcc];
+    while let Some(c) = state.commitment(stored.last().unwrap()) {
+        stored.push(c.predecessor);
+    }
+    assert_eq!(stored.len(), 6, "five stored, then the hash of the sixth");
+    let deallocated = *stored.last().unwrap();
+    let p = params();
+    let proof = proof(&pvm, 1, 0);
+    assert_eq!(
+        execute_outbox_message(&p, &mut state, &deallocated, &proof),
+        Err(OutboxError::UnknownCommitment(deallocated))
+    );
+    assert!(matches!(
+        execute_outbox_message(&p, &mut state, &stored[4], &proof),
+        Err(OutboxError::InvalidOutputProof(_))
+    ));
 }
