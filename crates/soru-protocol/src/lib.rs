@@ -13,6 +13,7 @@
 pub mod inbox;
 pub mod inbox_proof;
 pub mod outbox;
+pub mod refutation_proof;
 pub mod rollup;
 pub mod skip_list;
 
