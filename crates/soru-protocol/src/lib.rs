@@ -8,8 +8,10 @@
 //! inbox proofs, produced by a node from its archive and verified by the
 //! refutation game against an inbox snapshot ([`inbox_proof`]); a
 //! rollup's origination, commitments and stakes ([`rollup`]); and the
-//! checks of outbox-message execution ([`outbox`]).
+//! checks of outbox-message execution ([`outbox`]); refutation games, their
+//! proofs and their money ([`game`], [`refutation_proof`]).
 
+pub mod game;
 pub mod inbox;
 pub mod inbox_proof;
 pub mod outbox;

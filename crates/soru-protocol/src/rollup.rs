@@ -21,6 +21,7 @@ use soru_core::micheline::Micheline;
 use soru_core::params::SmartRollupParams;
 use soru_core::{Commitment, PublicKeyHash};
 
+use crate::game::{Clocks, Game, Players};
 use crate::outbox::{Access, AppliedOutboxMessages};
 
 /// Why a rollup operation was refused (Octez's error names).
@@ -196,6 +197,8 @@ pub struct RollupState {
     first_publication_level: BTreeMap<u32, u32>,
     /// Per commitment: when it was first published.
     commitment_added: BTreeMap<CommitmentHash, u32>,
+    /// Refutation games and their clocks.
+    pub(crate) games: BTreeMap<Players, (Game, Clocks)>,
 }
 
 /// What an origination produced.
@@ -351,6 +354,7 @@ impl RollupState {
             commitments_per_inbox_level: BTreeMap::from([(level, vec![hash])]),
             first_publication_level: BTreeMap::from([(level, level)]),
             commitment_added: BTreeMap::from([(hash, level)]),
+            games: BTreeMap::new(),
         };
         Ok(Origination {
             rollup,
