@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod refutation_proof;
 pub mod rollup;
 pub mod skip_list;
+pub mod strategy;
 
 /// A 32-byte blake2b hash (cell pointers, message hashes, inbox hashes).
 pub type Hash = [u8; 32];
