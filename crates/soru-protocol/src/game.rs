@@ -16,52 +16,18 @@
 //! would accept it and let a dishonest player force a draw that burns the
 //! honest defender's bond).
 
-use soru_core::base58::{CommitmentHash, StateHash};
-use soru_core::encoding::{read_n, write_n, DecodeError, Reader};
+use soru_core::base58::CommitmentHash;
+use soru_core::encoding::Nat;
+use soru_core::operation::RefutationProof;
+pub use soru_core::operation::{DissectionChunk, RefutationStep as Step};
 use soru_core::PublicKeyHash;
 
 use crate::inbox::{HistoryCell, Inbox};
-use crate::refutation_proof::{self, ProofContext, RefutationProof};
+use crate::refutation_proof::{self, ProofContext};
 use crate::rollup::{BalanceUpdate, Context, RollupError, RollupState};
 
 /// Ticks of a game, relative to the parent commitment's state.
 pub type Tick = u128;
-
-/// One point of a dissection: a tick and the state claimed there (`None`:
-/// the PVM is blocked, or past the claim's end).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DissectionChunk {
-    /// The claimed state.
-    pub state: Option<StateHash>,
-    /// The tick.
-    pub tick: Tick,
-}
-
-impl DissectionChunk {
-    /// `opt state ‖ tick (n)`.
-    pub fn encode_to(&self, out: &mut Vec<u8>) {
-        match &self.state {
-            None => out.push(0),
-            Some(s) => {
-                out.push(0xff);
-                out.extend_from_slice(&s.0);
-            }
-        }
-        write_n(out, self.tick);
-    }
-
-    /// Reads what [`Self::encode_to`] writes.
-    pub fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let state = match r.u8()? {
-            0 => None,
-            _ => Some(StateHash(r.array()?)),
-        };
-        Ok(Self {
-            state,
-            tick: read_n(r)?,
-        })
-    }
-}
 
 /// The two players, by key order (Octez `Index`: `alice < bob`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -154,15 +120,6 @@ pub struct Clocks {
     pub bob: i64,
     /// The level of the last move (or of the start).
     pub last_turn_level: u32,
-}
-
-/// A move's content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// A new dissection of the chosen section.
-    Dissection(Vec<DissectionChunk>),
-    /// A proof of the chosen section's one tick.
-    Proof(RefutationProof),
 }
 
 /// Why a game ended with a loser.
@@ -288,7 +245,7 @@ pub enum GameError {
 fn find_choice(dissection: &[DissectionChunk], choice: Tick) -> Result<(DissectionChunk, DissectionChunk), GameError> {
     dissection
         .windows(2)
-        .find(|w| w[0].tick == choice)
+        .find(|w| w[0].tick.0 == choice)
         .map(|w| (w[0], w[1]))
         .ok_or(GameError::DissectionChoiceNotFound(choice))
 }
@@ -304,7 +261,7 @@ pub fn check_dissection(
     dissection: &[DissectionChunk],
 ) -> Result<(), GameError> {
     let sections = dissection.len().saturating_sub(1) as u128;
-    let dist = stop.tick.abs_diff(start.tick);
+    let dist = stop.tick.0.abs_diff(start.tick.0);
     let default = u128::from(default_number_of_sections);
     let tps = ticks_per_snapshot.max(1);
     let wasm = dist > tps;
@@ -320,7 +277,7 @@ pub fn check_dissection(
         let considered = if aligned {
             dist
         } else {
-            start.tick.abs_diff(stop.tick / tps * tps)
+            start.tick.0.abs_diff(stop.tick.0 / tps * tps)
         };
         tps.max(considered / 2)
     } else {
@@ -360,17 +317,17 @@ pub fn check_dissection(
         if x.state.is_none() && y.state.is_some() {
             return Err(GameError::InvalidSuccessiveStatesShape);
         }
-        if x.tick >= y.tick {
+        if x.tick.0 >= y.tick.0 {
             return Err(GameError::TicksNotIncreasing);
         }
-        if y.tick - x.tick > section_maximum_size {
+        if y.tick.0 - x.tick.0 > section_maximum_size {
             return Err(GameError::InvalidDistribution(section_maximum_size));
         }
     }
     if wasm
         && dissection
             .iter()
-            .any(|c| c.tick % tps != 0 && c.tick != start.tick && c.tick != stop.tick)
+            .any(|c| c.tick.0 % tps != 0 && c.tick != start.tick && c.tick != stop.tick)
     {
         return Err(GameError::WasmInvalidDissectionDistribution);
     }
@@ -499,15 +456,15 @@ impl RollupState {
                 dissection: vec![
                     DissectionChunk {
                         state: Some(parent.compressed_state),
-                        tick: 0,
+                        tick: Nat(0),
                     },
                     DissectionChunk {
                         state: Some(defended.compressed_state),
-                        tick: claimed,
+                        tick: Nat(claimed),
                     },
                     DissectionChunk {
                         state: None,
-                        tick: claimed + 1,
+                        tick: Nat(claimed + 1),
                     },
                 ],
                 default_number_of_sections: rules.params.number_of_sections_in_dissection,
@@ -590,7 +547,7 @@ impl RollupState {
             (GameState::Dissecting { dissection, .. }, Step::Proof(proof)) => {
                 let (start, stop) = find_choice(dissection, choice)?;
                 check_step_parses(&proof)?;
-                let width = stop.tick - start.tick;
+                let width = stop.tick.0 - start.tick.0;
                 if width != 1 {
                     return Err(GameError::ProofOnMultiTickSection(width));
                 }

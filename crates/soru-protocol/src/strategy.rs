@@ -10,8 +10,10 @@
 
 use soru_core::base58::StateHash;
 
+use soru_core::encoding::Nat;
+use soru_core::operation::RefutationProof;
+
 use crate::game::{DissectionChunk, Game, GameState, Step, Tick};
-use crate::refutation_proof::RefutationProof;
 
 /// A player's view of the PVM from the state of the disputed commitment's
 /// predecessor (tick 0).
@@ -80,9 +82,9 @@ pub fn honest_move(
         GameState::FinalMove { agreed_start_chunk, .. } => {
             // Prove the stop the opponent failed to refute (the choice is not read).
             let proof = claims
-                .proof_at(agreed_start_chunk.tick)
+                .proof_at(agreed_start_chunk.tick.0)
                 .map_err(StrategyError::Claims)?;
-            Ok((agreed_start_chunk.tick, Step::Proof(proof)))
+            Ok((agreed_start_chunk.tick.0, Step::Proof(proof)))
         }
         GameState::Dissecting {
             dissection,
@@ -90,18 +92,19 @@ pub fn honest_move(
         } => {
             for section in dissection.windows(2) {
                 let (start, stop) = (section[0], section[1]);
-                if start.state.is_none() || claim(claims, start.tick)? != start.state {
+                let (a, b) = (start.tick.0, stop.tick.0);
+                if start.state.is_none() || claim(claims, a)? != start.state {
                     continue;
                 }
-                let ours = claim(claims, stop.tick)?;
+                let ours = claim(claims, b)?;
                 if ours == stop.state {
                     continue;
                 }
-                if stop.tick - start.tick == 1 {
-                    let proof = claims.proof_at(start.tick).map_err(StrategyError::Claims)?;
-                    return Ok((start.tick, Step::Proof(proof)));
+                if b - a == 1 {
+                    let proof = claims.proof_at(a).map_err(StrategyError::Claims)?;
+                    return Ok((a, Step::Proof(proof)));
                 }
-                let ticks = dissection_ticks(start.tick, stop.tick, *default_number_of_sections, ticks_per_snapshot);
+                let ticks = dissection_ticks(a, b, *default_number_of_sections, ticks_per_snapshot);
                 let mut chunks = Vec::with_capacity(ticks.len());
                 let mut blocked = false;
                 for (i, &tick) in ticks.iter().enumerate() {
@@ -116,9 +119,9 @@ pub fn honest_move(
                     };
                     // Once blocked, the PVM stays blocked.
                     blocked |= state.is_none();
-                    chunks.push(DissectionChunk { state, tick });
+                    chunks.push(DissectionChunk { state, tick: Nat(tick) });
                 }
-                return Ok((start.tick, Step::Dissection(chunks)));
+                return Ok((a, Step::Dissection(chunks)));
             }
             Err(StrategyError::NothingToDispute)
         }
@@ -151,16 +154,16 @@ mod tests {
                 .iter()
                 .map(|&tick| DissectionChunk {
                     state: some(tick),
-                    tick,
+                    tick: Nat(tick),
                 })
                 .collect();
             let a = DissectionChunk {
                 state: some(start),
-                tick: start,
+                tick: Nat(start),
             };
             let b = DissectionChunk {
                 state: None,
-                tick: stop,
+                tick: Nat(stop),
             };
             assert_eq!(
                 check_dissection(32, TPS, &a, &b, &chunks),

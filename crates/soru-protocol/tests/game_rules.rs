@@ -5,7 +5,9 @@
 
 use soru_core::base58::{CommitmentHash, StateHash};
 use soru_core::commitment::NumberOfTicks;
+use soru_core::encoding::{Bytes, Nat};
 use soru_core::micheline::{Micheline, Prim};
+use soru_core::operation::RefutationProof;
 use soru_core::params::{ProtocolParams, SmartRollupParams};
 use soru_core::{Commitment, PublicKeyHash};
 use soru_protocol::game::{
@@ -13,7 +15,6 @@ use soru_protocol::game::{
     Reason, Step,
 };
 use soru_protocol::inbox::InboxArchive;
-use soru_protocol::refutation_proof::RefutationProof;
 use soru_protocol::rollup::{BalanceUpdate, Context, RollupError, RollupState};
 
 const TPS: u128 = 50_000_000_000_000;
@@ -24,15 +25,15 @@ fn s(b: u8) -> Option<StateHash> {
 }
 
 fn chunk(state: Option<StateHash>, tick: u128) -> DissectionChunk {
-    DissectionChunk { state, tick }
+    DissectionChunk { state, tick: Nat(tick) }
 }
 
 /// A dissection of `start..stop` into `n` even sections with states `1, 2, …`.
 fn even(start: DissectionChunk, stop_tick: u128, n: u128) -> Vec<DissectionChunk> {
-    let dist = stop_tick - start.tick;
+    let dist = stop_tick - start.tick.0;
     (0..=n)
         .map(|i| {
-            let tick = start.tick + dist * i / n;
+            let tick = start.tick.0 + dist * i / n;
             chunk(if i == 0 { start.state } else { s(100 + i as u8) }, tick)
         })
         .collect()
@@ -74,8 +75,8 @@ fn default_dissection_rules() {
     d[32].state = stop.state;
     assert_eq!(check(&d), Err(GameError::StopHashMismatch));
     let mut d = even(start, 100, 32);
-    d[32].tick = 99;
-    d[31].tick = 98;
+    d[32].tick = Nat(99);
+    d[31].tick = Nat(98);
     assert_eq!(check(&d), Err(GameError::EdgeTicksMismatch));
     let mut d = even(start, 100, 32);
     d[5].tick = d[4].tick;
@@ -106,11 +107,11 @@ fn wasm_dissections_align_on_snapshots() {
         chunk(s(3), TPS),
         chunk(s(4), 2 * TPS),
         chunk(s(5), 3 * TPS),
-        chunk(s(6), stop.tick),
+        chunk(s(6), stop.tick.0),
     ];
     assert_eq!(check_dissection(32, TPS, &start, &stop, &aligned), Ok(()));
     let mut off = aligned.clone();
-    off[2].tick = 2 * TPS + 1;
+    off[2].tick = Nat(2 * TPS + 1);
     assert_eq!(
         check_dissection(32, TPS, &start, &stop, &off),
         Err(GameError::WasmInvalidDissectionDistribution)
@@ -126,7 +127,7 @@ fn wasm_dissections_align_on_snapshots() {
         chunk(s(3), 2 * TPS),
         chunk(s(4), 2 * TPS + TPS / 4),
         chunk(s(5), 3 * TPS),
-        chunk(s(6), stop.tick),
+        chunk(s(6), stop.tick.0),
     ];
     assert_eq!(
         check_dissection(32, TPS, &start, &stop, &wide),
@@ -136,7 +137,7 @@ fn wasm_dissections_align_on_snapshots() {
     let long = chunk(s(2), 100 * TPS);
     let mut d: Vec<DissectionChunk> = (0..=32u128).map(|i| chunk(s(10 + i as u8), i * 3 * TPS)).collect();
     d[0] = start;
-    d[32] = chunk(s(99), long.tick);
+    d[32] = chunk(s(99), long.tick.0);
     assert_eq!(check_dissection(32, TPS, &start, &long, &d), Ok(()));
     // Within one cycle the default rule applies.
     let within = chunk(s(2), TPS);
@@ -286,7 +287,7 @@ fn moves_clocks_timeouts_and_money() {
 
     // A proof on a multi-tick section, and one that does not parse.
     let proof = RefutationProof {
-        pvm_step: vec![1],
+        pvm_step: Bytes(vec![1]),
         input_proof: None,
     };
     assert_eq!(

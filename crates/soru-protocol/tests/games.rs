@@ -11,16 +11,17 @@ use std::collections::BTreeMap;
 
 use soru_core::base58::{CommitmentHash, StateHash};
 use soru_core::commitment::NumberOfTicks;
+use soru_core::encoding::{Bytes, Nat};
 use soru_core::hash::blake2b_256_concat;
 use soru_core::inbox::InfoPerLevel;
 use soru_core::micheline::{Micheline, Prim};
+use soru_core::operation::{InputProof, RefutationProof};
 use soru_core::params::{ProtocolParams, SmartRollupParams};
 use soru_core::time::Timestamp;
 use soru_core::{BlockHash, Commitment, PublicKeyHash};
 use soru_protocol::game::{GameContext, GameResult, MoveOutcome, Reason, Tick};
 use soru_protocol::inbox::{HistoryCell, InboxArchive};
 use soru_protocol::inbox_proof::produce;
-use soru_protocol::refutation_proof::{InputProof, RefutationProof};
 use soru_protocol::rollup::{BalanceUpdate, Context, RollupState};
 use soru_protocol::strategy::{honest_move, Claims};
 use soru_pvm::step_proof::{prove_step, StepInput};
@@ -181,14 +182,14 @@ impl Claims for View {
         let request = pvm.input_request();
         let (input, input_proof) = match &request {
             InputRequest::NoInputRequired => (None, None),
-            InputRequest::Initial => (self.next_input(&request), Some(InputProof::FirstInboxMessage)),
+            InputRequest::Initial => (self.next_input(&request), Some(InputProof::FirstInput)),
             InputRequest::FirstAfter { level, counter } => {
                 let (inbox, _) =
                     produce(&self.archive, &self.snapshot(), *level, counter + 1).map_err(|e| e.to_string())?;
-                let proof = InputProof::Inbox {
-                    level: *level,
-                    message_counter: *counter,
-                    serialized_proof: inbox.to_bytes(),
+                let proof = InputProof::InboxProof {
+                    level: *level as i32,
+                    message_counter: Nat(u128::from(*counter)),
+                    serialized_proof: Bytes(inbox.to_bytes()),
                 };
                 (self.next_input(&request), Some(proof))
             }
@@ -196,7 +197,7 @@ impl Claims for View {
         };
         let (step, _) = prove_step(&pvm, input.map(StepInput::Message)).map_err(|e| e.to_string())?;
         Ok(RefutationProof {
-            pvm_step: step.as_bytes().to_vec(),
+            pvm_step: Bytes(step.as_bytes().to_vec()),
             input_proof,
         })
     }

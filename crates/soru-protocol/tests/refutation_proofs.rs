@@ -4,17 +4,39 @@
 //! and every way a proof fails; the binary layout round-trips.
 
 use soru_core::base58::{SmartRollupAddress, StateHash};
+use soru_core::encoding::{Bytes, Decode, Encode, Nat};
 use soru_core::inbox::InfoPerLevel;
+use soru_core::operation::{InputProof, Refutation, RefutationProof, RefutationStep, RevealProof};
 use soru_core::params::ProtocolParams;
 use soru_core::time::Timestamp;
 use soru_core::BlockHash;
 use soru_protocol::inbox::InboxArchive;
 use soru_protocol::inbox_proof::produce;
-use soru_protocol::refutation_proof::{valid, InputProof, ProofContext, ProofError, RefutationProof, RevealProof};
+use soru_protocol::refutation_proof::{valid, ProofContext, ProofError};
 use soru_pvm::step_proof::{prove_step, StepInput};
 use soru_pvm::{Input, InputRequest, Pvm, PvmConfig};
 
 const ORIGINATION: u32 = 10;
+
+/// The proof through the `refute` operation's binary layout.
+fn round_trip(proof: &RefutationProof) -> RefutationProof {
+    let bytes = move_bytes(proof.clone());
+    match Refutation::from_bytes(&bytes).unwrap() {
+        Refutation::Move {
+            step: RefutationStep::Proof(decoded),
+            ..
+        } => decoded,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn move_bytes(proof: RefutationProof) -> Vec<u8> {
+    Refutation::Move {
+        choice: Nat(0),
+        step: RefutationStep::Proof(proof),
+    }
+    .to_bytes()
+}
 
 fn info(level: u32) -> InfoPerLevel {
     InfoPerLevel {
@@ -67,13 +89,13 @@ fn first_message_inbox_messages_and_plain_steps() {
     let sol = message(&archive, 11, 0);
     let (step, verdict) = prove_step(&pvm, Some(StepInput::Message(sol.clone()))).unwrap();
     let proof = RefutationProof {
-        pvm_step: step.as_bytes().to_vec(),
-        input_proof: Some(InputProof::FirstInboxMessage),
+        pvm_step: Bytes(step.as_bytes().to_vec()),
+        input_proof: Some(InputProof::FirstInput),
     };
     let start = pvm.state_hash().unwrap();
     assert_eq!(valid(&ctx, &start, &proof), Ok(verdict.stop));
     assert!(verdict.stop.is_some());
-    assert_eq!(RefutationProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
+    assert_eq!(round_trip(&proof), proof);
     // From another state, or without its input, it proves nothing.
     assert!(matches!(
         valid(&ctx, &StateHash([0; 32]), &proof),
@@ -96,25 +118,25 @@ fn first_message_inbox_messages_and_plain_steps() {
         payload: input.payload,
     };
     let (step, verdict) = prove_step(&pvm, Some(StepInput::Message(next.clone()))).unwrap();
-    let inbox_proof = InputProof::Inbox {
+    let inbox_proof = InputProof::InboxProof {
         level: 11,
-        message_counter: 0,
-        serialized_proof: inbox.to_bytes(),
+        message_counter: Nat(0),
+        serialized_proof: Bytes(inbox.to_bytes()),
     };
     let proof = RefutationProof {
-        pvm_step: step.as_bytes().to_vec(),
+        pvm_step: Bytes(step.as_bytes().to_vec()),
         input_proof: Some(inbox_proof.clone()),
     };
     let start = pvm.state_hash().unwrap();
     assert_eq!(valid(&ctx, &start, &proof), Ok(verdict.stop));
-    assert_eq!(RefutationProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
+    assert_eq!(round_trip(&proof), proof);
 
     // The same inbox proof claimed for another position.
     let shifted = RefutationProof {
-        input_proof: Some(InputProof::Inbox {
+        input_proof: Some(InputProof::InboxProof {
             level: 11,
-            message_counter: 1,
-            serialized_proof: inbox.to_bytes(),
+            message_counter: Nat(1),
+            serialized_proof: Bytes(inbox.to_bytes()),
         }),
         ..proof.clone()
     };
@@ -124,10 +146,10 @@ fn first_message_inbox_messages_and_plain_steps() {
     let last = damaged_bytes.len() - 1;
     damaged_bytes[last] ^= 1;
     let damaged = RefutationProof {
-        input_proof: Some(InputProof::Inbox {
+        input_proof: Some(InputProof::InboxProof {
             level: 11,
-            message_counter: 0,
-            serialized_proof: damaged_bytes,
+            message_counter: Nat(0),
+            serialized_proof: Bytes(damaged_bytes),
         }),
         ..proof.clone()
     };
@@ -137,7 +159,9 @@ fn first_message_inbox_messages_and_plain_steps() {
     ));
     // A reveal where a message is asked for.
     let reveal = RefutationProof {
-        input_proof: Some(InputProof::Reveal(RevealProof::Metadata)),
+        input_proof: Some(InputProof::RevealProof {
+            reveal_proof: RevealProof::MetadataProof,
+        }),
         ..proof.clone()
     };
     assert!(valid(&ctx, &start, &reveal).is_err());
@@ -150,7 +174,7 @@ fn first_message_inbox_messages_and_plain_steps() {
     assert_eq!(pvm.input_request(), InputRequest::NoInputRequired);
     let (step, verdict) = prove_step(&pvm, None).unwrap();
     let plain = RefutationProof {
-        pvm_step: step.as_bytes().to_vec(),
+        pvm_step: Bytes(step.as_bytes().to_vec()),
         input_proof: None,
     };
     let start = pvm.state_hash().unwrap();
@@ -186,11 +210,11 @@ fn inputs_past_the_disputed_level_block_the_pvm() {
     let (step, verdict) = prove_step(&pvm, None).unwrap();
     assert_eq!(verdict.stop, None, "blocked without its input");
     let proof = RefutationProof {
-        pvm_step: step.as_bytes().to_vec(),
-        input_proof: Some(InputProof::Inbox {
+        pvm_step: Bytes(step.as_bytes().to_vec()),
+        input_proof: Some(InputProof::InboxProof {
             level: 11,
-            message_counter: last,
-            serialized_proof: inbox.to_bytes(),
+            message_counter: Nat(u128::from(last)),
+            serialized_proof: Bytes(inbox.to_bytes()),
         }),
     };
     let start = pvm.state_hash().unwrap();
@@ -221,13 +245,17 @@ fn malformed_proofs_are_refused() {
         vec![0, 0, 0, 0, 0x00, 0],
     ] {
         assert!(
-            matches!(RefutationProof::from_bytes(&bytes), Err(ProofError::Malformed(_))),
+            Refutation::from_bytes(&[&[1u8, 0, 1][..], &bytes].concat()).is_err(),
             "{bytes:?}"
         );
     }
     let proof = RefutationProof {
-        pvm_step: vec![1, 2],
-        input_proof: Some(InputProof::Reveal(RevealProof::RawData(vec![7; 10]))),
+        pvm_step: Bytes(vec![1, 2]),
+        input_proof: Some(InputProof::RevealProof {
+            reveal_proof: RevealProof::RawDataProof {
+                raw_data: Bytes(vec![7; 10]),
+            },
+        }),
     };
-    assert_eq!(RefutationProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
+    assert_eq!(round_trip(&proof), proof);
 }
