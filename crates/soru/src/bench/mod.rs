@@ -4,6 +4,7 @@
 pub mod fast;
 pub mod proofs;
 pub mod pvm;
+pub mod refute;
 pub mod wasm;
 
 /// Geometric mean of positive numbers.

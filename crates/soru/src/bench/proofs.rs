@@ -735,5 +735,9 @@ pub fn run(quick: bool) -> Result<Vec<String>> {
         report(class, &mut lines)?;
     }
     lines.push(all.line());
+    for line in super::refute::run()? {
+        eprintln!("{line}");
+        lines.push(line);
+    }
     Ok(lines)
 }
