@@ -373,3 +373,119 @@ fn a_player_whose_stake_is_gone_forfeits() {
     let _ = Players::new(pkh(1), pkh(2));
     let _ = RollupError::NotStaked;
 }
+
+#[test]
+fn conflicts_parallel_games_and_move_kinds() {
+    let mut p = params();
+    p.max_number_of_parallel_games = 1;
+    let mut d = dispute(&p, 1_000);
+    let inbox = d.archive.inbox().clone();
+    let genesis = d.rollup.lcc;
+    // Same commitment on both sides; commitments of different predecessors.
+    d.rollup
+        .publish(
+            &gctx(&p, 112).rules,
+            pkh(3),
+            u64::MAX,
+            d.rollup.commitment(&d.honest).copied().unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        d.rollup
+            .start_game(&gctx(&p, 120), &inbox, pkh(1), d.honest, pkh(3), d.honest),
+        Err(GameError::NoConflict)
+    );
+    let later = Commitment {
+        compressed_state: StateHash([8; 32]),
+        inbox_level: 120,
+        predecessor: d.honest,
+        number_of_ticks: NumberOfTicks::new(5).unwrap(),
+    };
+    d.rollup.publish(&gctx(&p, 121).rules, pkh(3), u64::MAX, later).unwrap();
+    assert_eq!(
+        d.rollup
+            .start_game(&gctx(&p, 121), &inbox, pkh(2), d.wrong, pkh(3), later.hash()),
+        Err(GameError::NotValidCommitmentsConflict)
+    );
+    assert_ne!(genesis, later.predecessor);
+
+    // One game each at most.
+    d.rollup
+        .start_game(&gctx(&p, 120), &inbox, pkh(1), d.honest, pkh(2), d.wrong)
+        .unwrap();
+    assert_eq!(
+        d.rollup
+            .start_game(&gctx(&p, 120), &inbox, pkh(3), d.honest, pkh(2), d.wrong),
+        Err(GameError::MaxNumberOfParallelGamesReached(pkh(2)))
+    );
+
+    // Alice dissects down to [0, 1]… in two moves of 32 sections each.
+    let mut level = 121;
+    let mut start = chunk(s(1), 0);
+    let mut stop_tick = 1_000;
+    let (mut mover, mut other) = (pkh(1), pkh(2));
+    while stop_tick > 1 {
+        let n = 32.min(stop_tick);
+        let mut d2 = even(start, stop_tick, n);
+        // Disagree with the previous stop: fresh states.
+        for (i, c) in d2.iter_mut().enumerate().skip(1) {
+            c.state = s(200 - (level as u8) + i as u8);
+        }
+        d.rollup
+            .game_move(
+                &gctx(&p, level),
+                mover,
+                other,
+                start.tick.0,
+                Step::Dissection(d2.clone()),
+            )
+            .unwrap();
+        start = d2[0];
+        stop_tick = d2[1].tick.0;
+        std::mem::swap(&mut mover, &mut other);
+        level += 1;
+    }
+    // A proof that does not parse fails the move; one that does not refute
+    // hands the final move over.
+    let unparsable = RefutationProof {
+        pvm_step: Bytes(vec![]),
+        input_proof: None,
+    };
+    assert_eq!(
+        d.rollup
+            .game_move(&gctx(&p, level), mover, other, 0, Step::Proof(unparsable)),
+        Err(GameError::CannotUnserializeProof)
+    );
+    let invalid = RefutationProof {
+        pvm_step: Bytes(vec![1, 0]),
+        input_proof: None,
+    };
+    assert_eq!(
+        d.rollup
+            .game_move(&gctx(&p, level), mover, other, 0, Step::Proof(invalid.clone())),
+        Ok(MoveOutcome::Ongoing)
+    );
+    let (game, _) = d.rollup.game(mover, other).unwrap().clone();
+    assert!(matches!(game.state, GameState::FinalMove { .. }));
+    assert_eq!(
+        d.rollup
+            .game_move(&gctx(&p, level + 1), other, mover, 0, Step::Dissection(vec![])),
+        Err(GameError::DissectingDuringFinalMove)
+    );
+    // The second proof fails too: a draw, both bonds burnt.
+    let MoveOutcome::Ended(result, updates) = d
+        .rollup
+        .game_move(&gctx(&p, level + 1), other, mover, 0, Step::Proof(invalid))
+        .unwrap()
+    else {
+        panic!("the game goes on")
+    };
+    assert_eq!(result, GameResult::Draw);
+    assert_eq!(
+        updates
+            .iter()
+            .filter(|u| matches!(u, BalanceUpdate::RefutationPunishments(STAKE)))
+            .count(),
+        2
+    );
+}
