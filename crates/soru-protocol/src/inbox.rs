@@ -41,6 +41,9 @@ pub enum InboxError {
     /// `add_messages` with no message.
     #[error("tried to add zero messages")]
     TriedToAddZeroMessages,
+    /// A prepared level built on another inbox than the archive's.
+    #[error("the level was prepared on another inbox")]
+    StalePreparedLevel,
     /// A level past what `int32` holds.
     #[error("inbox level {0} out of range")]
     LevelOutOfRange(u64),
@@ -205,6 +208,53 @@ impl Inbox {
         encode_history_cell(&self.old_levels_messages, &mut out);
         out
     }
+
+    /// Reads what [`Inbox::to_bytes`] writes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        match r.u8()? {
+            0 => {}
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "inbox version",
+                    tag: tag.into(),
+                })
+            }
+        }
+        let level = i32::from_be_bytes(r.array::<4>()?);
+        let level = u32::try_from(level).map_err(|_| DecodeError::Invalid {
+            what: "inbox level",
+            reason: format!("{level} is negative"),
+        })?;
+        let old_levels_messages = decode_history_cell(&mut r)?;
+        r.finish()?;
+        Ok(Self {
+            level,
+            old_levels_messages,
+        })
+    }
+}
+
+/// A level built and hashed but not yet added to an archive
+/// ([`InboxArchive::prepare_level`]).
+#[derive(Debug, Clone)]
+pub struct PreparedLevel {
+    witness: LevelWitness,
+    inbox: Inbox,
+    /// The inbox hash it was built on.
+    parent: Hash,
+}
+
+impl PreparedLevel {
+    /// The inbox once the level is added.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    /// The level's serialized messages, SOL to EOL.
+    pub fn messages(&self) -> &[Vec<u8>] {
+        self.witness.messages()
+    }
 }
 
 /// `index (n) ‖ level hash (32) ‖ level (int32) ‖ back pointers`.
@@ -279,6 +329,18 @@ impl InboxArchive {
         &self.inbox
     }
 
+    /// An archive that starts from an inbox the L1 already has (a node
+    /// joining at a rollup's origination): levels before it cannot be
+    /// proved from this archive.
+    pub fn from_inbox(inbox: Inbox) -> Self {
+        let cell = inbox.old_levels_messages.clone();
+        Self {
+            history: HashMap::from([(history_cell_hash(&cell), cell)]),
+            levels: HashMap::new(),
+            inbox,
+        }
+    }
+
     /// Adds and finalizes the next level (as the L1 does in one block):
     /// SOL, Info_per_level, the migration message if the block starts a
     /// protocol, `messages` (serialized) in order, EOL. Returns the new
@@ -289,6 +351,18 @@ impl InboxArchive {
         migration_message: Option<&[u8]>,
         messages: &[Vec<u8>],
     ) -> Result<Hash, InboxError> {
+        let prepared = self.prepare_level(info, migration_message, messages)?;
+        self.commit_level(prepared)
+    }
+
+    /// Builds the next level without adding it: its messages and the inbox
+    /// it leads to (to compare with the L1's before committing).
+    pub fn prepare_level(
+        &self,
+        info: InfoPerLevel,
+        migration_message: Option<&[u8]>,
+        messages: &[Vec<u8>],
+    ) -> Result<PreparedLevel, InboxError> {
         let level = u64::from(self.inbox.level) + 1;
         check_level(level)?;
         let mut witness = LevelWitness::start();
@@ -309,13 +383,27 @@ impl InboxArchive {
                 level: level as u32,
             },
         );
+        Ok(PreparedLevel {
+            witness,
+            parent: self.inbox.hash(),
+            inbox: Inbox {
+                level: level as u32,
+                old_levels_messages: cell,
+            },
+        })
+    }
+
+    /// Adds a level [`InboxArchive::prepare_level`] built from this
+    /// archive as it is; returns the new inbox hash.
+    pub fn commit_level(&mut self, prepared: PreparedLevel) -> Result<Hash, InboxError> {
+        if prepared.parent != self.inbox.hash() {
+            return Err(InboxError::StalePreparedLevel);
+        }
+        let cell = prepared.inbox.old_levels_messages.clone();
         let hash = history_cell_hash(&cell);
-        self.history.insert(hash, cell.clone());
-        self.levels.insert(witness.head_hash(), witness);
-        self.inbox = Inbox {
-            level: level as u32,
-            old_levels_messages: cell,
-        };
+        self.history.insert(hash, cell);
+        self.levels.insert(prepared.witness.head_hash(), prepared.witness);
+        self.inbox = prepared.inbox;
         Ok(hash)
     }
 

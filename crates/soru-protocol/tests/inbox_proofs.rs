@@ -320,3 +320,35 @@ fn the_genesis_inbox_and_its_encoding() {
     assert_eq!(archive.level_messages(7).unwrap().len(), 4, "SOL, IPL, migration, EOL");
     assert!(InboxArchive::genesis(u32::MAX, zero_info(), b"").is_err());
 }
+
+#[test]
+fn prepared_levels_and_archives_joining_late() {
+    let (mut archive, _) = random_archive(5, 6);
+    let inbox = archive.inbox().clone();
+    assert_eq!(
+        soru_protocol::inbox::Inbox::from_bytes(&inbox.to_bytes()),
+        Ok(inbox.clone())
+    );
+    assert!(soru_protocol::inbox::Inbox::from_bytes(&[1, 0, 0, 0, 0]).is_err());
+
+    // A node joining now: same hashes from here on.
+    let mut late = InboxArchive::from_inbox(inbox);
+    let prepared = late.prepare_level(info(200), None, &[b"\x01x".to_vec()]).unwrap();
+    let stale = archive.prepare_level(info(200), None, &[b"\x01y".to_vec()]).unwrap();
+    assert_eq!(
+        prepared.inbox().hash(),
+        archive
+            .prepare_level(info(200), None, &[b"\x01x".to_vec()])
+            .unwrap()
+            .inbox()
+            .hash()
+    );
+    let hash = late.commit_level(prepared).unwrap();
+    assert_eq!(hash, archive.add_level(info(200), None, &[b"\x01x".to_vec()]).unwrap());
+    assert_eq!(archive.commit_level(stale), Err(InboxError::StalePreparedLevel));
+    // Its own levels are provable.
+    let snapshot = late.inbox().snapshot();
+    let level = snapshot.content.level;
+    let (proof, input) = produce(&late, &snapshot, level, 2).unwrap();
+    assert_eq!(verify(&snapshot, level, 2, &proof).unwrap(), input);
+}
