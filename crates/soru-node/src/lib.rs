@@ -5,8 +5,10 @@
 //! are kept in the node's store (redb: the PVM state trees in soru-tree's
 //! node store, and the node's own tables), with a commitment built at every
 //! commitment period's end. The daemon (L1 watching, publishing, playing
-//! games, RPC) is built on it.
+//! games, RPC) is built on it. [`l1_block`] reads what an L1 block adds
+//! to the inbox from the Octez RPC's JSON.
 
 mod core;
+pub mod l1_block;
 
 pub use crate::core::{CoreConfig, CoreError, LevelRecord, Processed, RollupCore};
