@@ -6,9 +6,12 @@
 //! node store, and the node's own tables), with a commitment built at every
 //! commitment period's end. The daemon (L1 watching, publishing, playing
 //! games, RPC) is built on it. [`l1_block`] reads what an L1 block adds
-//! to the inbox from the Octez RPC's JSON.
+//! to the inbox from the Octez RPC's JSON; [`PvmClaims`] is the node's
+//! view in a refutation game, for soru-protocol's honest player.
 
+mod claims;
 mod core;
 pub mod l1_block;
 
+pub use crate::claims::PvmClaims;
 pub use crate::core::{CoreConfig, CoreError, LevelRecord, Processed, RollupCore};

@@ -259,3 +259,39 @@ fn malformed_proofs_are_refused() {
     };
     assert_eq!(round_trip(&proof), proof);
 }
+
+#[test]
+fn dal_inputs_and_negative_levels_prove_nothing() {
+    let archive = archive();
+    let snapshot = archive.inbox().snapshot();
+    let ctx = context(&snapshot, 12);
+    let pvm = echo_pvm();
+    let (step, _) = prove_step(&pvm, None).unwrap();
+    let start = pvm.state_hash().unwrap();
+    let with = |input_proof| RefutationProof {
+        pvm_step: Bytes(step.as_bytes().to_vec()),
+        input_proof: Some(input_proof),
+    };
+    assert_eq!(
+        valid(
+            &ctx,
+            &start,
+            &with(InputProof::RevealProof {
+                reveal_proof: RevealProof::DalParametersProof
+            })
+        ),
+        Err(ProofError::DalNotSupported)
+    );
+    assert_eq!(
+        valid(
+            &ctx,
+            &start,
+            &with(InputProof::InboxProof {
+                level: -1,
+                message_counter: Nat(0),
+                serialized_proof: Bytes(vec![]),
+            })
+        ),
+        Err(ProofError::NegativeLevel(-1))
+    );
+}

@@ -1,31 +1,30 @@
 //! Whole refutation games at protocol level with real PVM states and proofs
 //! at the real `ticks_per_snapshot` (5·10¹³): the `echo` kernel over two
-//! inbox levels, a commitment for the first, an honest player (its view is
-//! the PVM's) against a faulty one, both playing [`honest_move`] with their
-//! own view. Dissections cross the cycle-alignment rule and end on one
+//! inbox levels, a commitment for the first, an honest node (its view is
+//! [`PvmClaims`]) against a faulty one, both playing [`honest_move`] with
+//! their own view. Dissections cross the cycle-alignment rule and end on one
 //! tick; the honest player wins against a fault in a message (its inbox
 //! proof fails), in an Eval tick, in a Decode tick and in padding, as
 //! refuter or defender; two faulty players draw; the money follows.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use soru_core::base58::{CommitmentHash, StateHash};
+use soru_core::base58::{CommitmentHash, SmartRollupAddress, StateHash};
 use soru_core::commitment::NumberOfTicks;
-use soru_core::encoding::{Bytes, Nat};
 use soru_core::hash::blake2b_256_concat;
 use soru_core::inbox::InfoPerLevel;
 use soru_core::micheline::{Micheline, Prim};
-use soru_core::operation::{InputProof, RefutationProof};
+use soru_core::operation::RefutationProof;
 use soru_core::params::{ProtocolParams, SmartRollupParams};
 use soru_core::time::Timestamp;
 use soru_core::{BlockHash, Commitment, PublicKeyHash};
+use soru_fast::NoReveals;
+use soru_node::PvmClaims;
 use soru_protocol::game::{GameContext, GameResult, MoveOutcome, Reason, Tick};
-use soru_protocol::inbox::{HistoryCell, InboxArchive};
-use soru_protocol::inbox_proof::produce;
+use soru_protocol::inbox::InboxArchive;
 use soru_protocol::rollup::{BalanceUpdate, Context, RollupState};
 use soru_protocol::strategy::{honest_move, Claims};
-use soru_pvm::step_proof::{prove_step, StepInput};
-use soru_pvm::{Input, InputRequest, InternalState, Pvm, PvmConfig};
+use soru_pvm::{InternalState, Pvm, PvmConfig};
 
 const ORIGINATION: u32 = 10;
 const COMMIT_LEVEL: u32 = 11;
@@ -55,10 +54,6 @@ fn genesis_pvm() -> Pvm {
     Pvm::install_boot_sector(&config, &echo).unwrap()
 }
 
-fn copy(pvm: &Pvm) -> Pvm {
-    Pvm::from_tree(pvm.to_tree().unwrap()).unwrap()
-}
-
 /// How a view departs from the PVM.
 #[derive(Clone, Copy, Debug)]
 enum Fault {
@@ -68,107 +63,41 @@ enum Fault {
     StatesFrom(Tick),
 }
 
-/// A player's view: the PVM over its own inbox (the true one, or one with
-/// another message), with states possibly altered from a tick on.
+/// A player's view: the node's [`PvmClaims`] over its own inbox (the true
+/// one, or one with another message), with states possibly altered from a
+/// tick on.
 struct View {
-    archive: InboxArchive,
+    claims: PvmClaims,
     fault: Fault,
-    /// PVMs at ticks already computed (relative to the genesis state = 0).
-    checkpoints: BTreeMap<Tick, Pvm>,
-    /// The tick at which the PVM waits for an input past the commitment's level.
-    blocked_at: Option<Tick>,
 }
 
 impl View {
     fn new(archive: InboxArchive, fault: Fault) -> Self {
-        Self {
+        let snapshot = archive.inbox().snapshot();
+        let claims = PvmClaims::new(
+            genesis_pvm(),
             archive,
-            fault,
-            checkpoints: BTreeMap::from([(0, genesis_pvm())]),
-            blocked_at: None,
-        }
+            snapshot,
+            ORIGINATION,
+            COMMIT_LEVEL,
+            SmartRollupAddress([3; 20]),
+            Arc::new(NoReveals),
+        );
+        Self { claims, fault }
     }
 
-    fn snapshot(&self) -> HistoryCell {
-        self.archive.inbox().snapshot()
-    }
-
-    /// The input after `request` in this view's inbox (`None`: past the
-    /// disputed level).
-    fn next_input(&self, request: &InputRequest) -> Option<Input> {
-        let (level, counter) = match request {
-            InputRequest::Initial => (ORIGINATION + 1, 0),
-            InputRequest::FirstAfter { level, counter } => {
-                let len = self.archive.level_messages(*level).map_or(0, |m| m.len() as u64);
-                if counter + 1 < len {
-                    (*level, counter + 1)
-                } else {
-                    (level + 1, 0)
-                }
-            }
-            _ => panic!("echo reveals nothing"),
-        };
-        if level > COMMIT_LEVEL {
-            return None;
-        }
-        let payload = self.archive.level_messages(level)?[counter as usize].clone();
-        Some(Input {
-            level,
-            counter,
-            payload,
-        })
-    }
-
-    /// The PVM at `tick`, or `None` past the point where it blocks.
-    fn pvm_at(&mut self, tick: Tick) -> Option<Pvm> {
-        if self.blocked_at.is_some_and(|b| tick > b) {
-            return None;
-        }
-        let (&from, nearest) = self.checkpoints.range(..=tick).next_back().expect("tick 0 is known");
-        let mut pvm = copy(nearest);
-        let mut at = from;
-        while at < tick {
-            let request = pvm.input_request();
-            if request == InputRequest::NoInputRequired {
-                at += pvm.run(tick - at).unwrap();
-                continue;
-            }
-            match self.next_input(&request) {
-                Some(input) => {
-                    pvm.set_input(input).unwrap();
-                    at += 1;
-                }
-                None => {
-                    self.blocked_at = Some(at);
-                    self.checkpoints.insert(at, copy(&pvm));
-                    return None;
-                }
-            }
-        }
-        assert_eq!(pvm.current_tick(), tick);
-        self.checkpoints.insert(tick, copy(&pvm));
-        Some(pvm)
-    }
-
-    /// The tick at which the level's evaluation is over (the commitment's ticks).
     fn end_of_level(&mut self) -> Tick {
-        let mut tick = 0;
-        while self.pvm_at(tick + 1).is_some() {
-            let pvm = self.pvm_at(tick).unwrap();
-            tick += if pvm.input_request() == InputRequest::NoInputRequired {
-                let mut p = copy(&pvm);
-                p.run_until_input(u128::MAX).unwrap().max(1)
-            } else {
-                1
-            };
-        }
-        tick
+        self.claims.end().unwrap()
+    }
+
+    fn pvm_at(&mut self, tick: Tick) -> Option<Pvm> {
+        self.claims.pvm_at(tick).unwrap()
     }
 }
 
 impl Claims for View {
     fn state_at(&mut self, tick: Tick) -> Result<Option<StateHash>, String> {
-        let state = self.pvm_at(tick).map(|p| p.state_hash().unwrap());
+        let state = self.claims.state_at(tick)?;
         Ok(match self.fault {
             Fault::StatesFrom(from) if tick >= from => {
                 state.map(|s| StateHash(blake2b_256_concat(&[&s.0, b"a wrong state"])))
@@ -178,28 +107,7 @@ impl Claims for View {
     }
 
     fn proof_at(&mut self, tick: Tick) -> Result<RefutationProof, String> {
-        let pvm = self.pvm_at(tick).ok_or("no state to prove from")?;
-        let request = pvm.input_request();
-        let (input, input_proof) = match &request {
-            InputRequest::NoInputRequired => (None, None),
-            InputRequest::Initial => (self.next_input(&request), Some(InputProof::FirstInput)),
-            InputRequest::FirstAfter { level, counter } => {
-                let (inbox, _) =
-                    produce(&self.archive, &self.snapshot(), *level, counter + 1).map_err(|e| e.to_string())?;
-                let proof = InputProof::InboxProof {
-                    level: *level as i32,
-                    message_counter: Nat(u128::from(*counter)),
-                    serialized_proof: Bytes(inbox.to_bytes()),
-                };
-                (self.next_input(&request), Some(proof))
-            }
-            InputRequest::Reveal(_) => return Err("echo reveals nothing".into()),
-        };
-        let (step, _) = prove_step(&pvm, input.map(StepInput::Message)).map_err(|e| e.to_string())?;
-        Ok(RefutationProof {
-            pvm_step: Bytes(step.as_bytes().to_vec()),
-            input_proof,
-        })
+        self.claims.proof_at(tick)
     }
 }
 
