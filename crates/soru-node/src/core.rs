@@ -5,6 +5,8 @@
 //! Store (one redb file, `store.redb`): soru-tree's node store holds every
 //! level's PVM state tree under the root `level/<n>`; the node's tables:
 //! `soru_node_levels` (level → tick ‖ state hash ‖ inbox after the level),
+//! `soru_node_inbox_levels` (level → what built its inbox, replayed at
+//! start so the inbox archive can prove any message since origination),
 //! `soru_node_commitments` (inbox level → commitment) and `soru_node_meta`
 //! (`config`, `head`). A level is written in one transaction: a crash
 //! leaves the previous head. Compiled kernels are cached in `modules/`.
@@ -15,7 +17,7 @@ use std::sync::Arc;
 use redb::{ReadableTable, TableDefinition};
 use soru_core::base58::{CommitmentHash, SmartRollupAddress, StateHash};
 use soru_core::commitment::NumberOfTicks;
-use soru_core::encoding::{Decode, Encode};
+use soru_core::encoding::{Bytes, Decode, DecodeError, Encode, Reader};
 use soru_core::inbox::InfoPerLevel;
 use soru_core::Commitment;
 use soru_fast::{FastEngine, ModuleCache, RevealOracle};
@@ -27,6 +29,39 @@ use soru_tree::NodeStore;
 const LEVELS: TableDefinition<'_, u32, &[u8]> = TableDefinition::new("soru_node_levels");
 const COMMITMENTS: TableDefinition<'_, u32, &[u8]> = TableDefinition::new("soru_node_commitments");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("soru_node_meta");
+/// Per level: what built its inbox (predecessor info, migration message,
+/// messages), replayed at start to rebuild the inbox archive for proofs.
+const INBOX_LEVELS: TableDefinition<'_, u32, &[u8]> = TableDefinition::new("soru_node_inbox_levels");
+
+/// A level's inbox inputs: `timestamp (i64) ‖ block hash ‖ opt migration
+/// ‖ list of messages` (data-encoding layouts).
+fn encode_level_inputs(info: &InfoPerLevel, migration: Option<&[u8]>, messages: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = info.predecessor_timestamp.seconds.to_be_bytes().to_vec();
+    out.extend_from_slice(&info.predecessor.0);
+    migration.map(|m| Bytes(m.to_vec())).encode_to(&mut out);
+    messages
+        .iter()
+        .map(|m| Bytes(m.clone()))
+        .collect::<Vec<_>>()
+        .encode_to(&mut out);
+    out
+}
+
+type LevelInputs = (InfoPerLevel, Option<Vec<u8>>, Vec<Vec<u8>>);
+
+fn decode_level_inputs(bytes: &[u8]) -> Result<LevelInputs, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let seconds = i64::decode(&mut r)?;
+    let hash = r.array::<32>()?;
+    let migration = Option::<Bytes>::decode(&mut r)?.map(|b| b.0);
+    let messages = Vec::<Bytes>::decode(&mut r)?.into_iter().map(|b| b.0).collect();
+    r.finish()?;
+    let info = InfoPerLevel {
+        predecessor_timestamp: soru_core::time::Timestamp::from_seconds(seconds),
+        predecessor: soru_core::BlockHash(hash),
+    };
+    Ok((info, migration, messages))
+}
 
 /// What the node follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,7 +242,7 @@ impl RollupCore {
             oracle,
             head,
         };
-        core.persist(&core.pvm, &core.head, Some(&core.last_commitment.1), "genesis")?;
+        core.persist(&core.pvm, &core.head, Some(&core.last_commitment.1), "genesis", None)?;
         Ok(core)
     }
 
@@ -262,8 +297,27 @@ impl RollupCore {
                 "the stored state is not the recorded one".into(),
             ));
         }
+        // The inbox archive: from the origination's, replaying every level.
+        let origination = levels
+            .get(config.origination_level)
+            .map_err(store_error)?
+            .ok_or_else(|| CoreError::StoreMismatch("no origination record".into()))?;
+        let origination = LevelRecord::from_bytes(config.origination_level, origination.value())?;
+        let mut archive = InboxArchive::from_inbox(origination.inbox);
+        let inbox_levels = txn.open_table(INBOX_LEVELS).map_err(store_error)?;
+        for entry in inbox_levels.iter().map_err(store_error)? {
+            let (level, bytes) = entry.map_err(store_error)?;
+            let (info, migration, messages) = decode_level_inputs(bytes.value())
+                .map_err(|e| CoreError::StoreMismatch(format!("level {} inputs: {e}", level.value())))?;
+            archive.add_level(info, migration.as_deref(), &messages)?;
+        }
+        if archive.inbox() != &head.inbox {
+            return Err(CoreError::StoreMismatch(
+                "the stored inbox levels do not lead to the head's inbox".into(),
+            ));
+        }
         Ok(Self {
-            archive: InboxArchive::from_inbox(head.inbox.clone()),
+            archive,
             engine: engine(dir)?,
             last_commitment: (last.hash(), last),
             last_commitment_tick,
@@ -375,7 +429,14 @@ impl RollupCore {
                 })
             })
             .transpose()?;
-        self.persist(&pvm, &record, commitment.as_ref(), &format!("level/{level}"))?;
+        let inputs = encode_level_inputs(&info, migration_message, messages);
+        self.persist(
+            &pvm,
+            &record,
+            commitment.as_ref(),
+            &format!("level/{level}"),
+            Some(&inputs),
+        )?;
         self.archive.commit_level(prepared)?;
         self.pvm = pvm;
         if let Some(c) = commitment {
@@ -405,6 +466,7 @@ impl RollupCore {
         record: &LevelRecord,
         commitment: Option<&Commitment>,
         root: &str,
+        inbox_inputs: Option<&[u8]>,
     ) -> Result<(), CoreError> {
         let txn = self.store.begin_write().map_err(store_error)?;
         let written = self.store.write_tree(&txn, &pvm.to_tree()?).map_err(store_error)?;
@@ -419,6 +481,10 @@ impl RollupCore {
                 commitments
                     .insert(c.inbox_level as u32, c.to_bytes().as_slice())
                     .map_err(store_error)?;
+            }
+            let mut inbox_levels = txn.open_table(INBOX_LEVELS).map_err(store_error)?;
+            if let Some(inputs) = inbox_inputs {
+                inbox_levels.insert(record.level, inputs).map_err(store_error)?;
             }
             let mut meta = txn.open_table(META).map_err(store_error)?;
             meta.insert("head", record.level.to_be_bytes().as_slice())

@@ -146,6 +146,18 @@ fn levels_are_checked_executed_stored_and_committed() {
     let mut core = RollupCore::open(dir.path(), config(), oracle.clone()).unwrap();
     assert_eq!(core.head(), &head);
     assert_eq!(core.last_commitment().0, commitments[1].0);
+    // Its inbox archive is rebuilt: messages since origination are provable.
+    assert_eq!(core.archive().inbox().hash(), l1.inbox().hash());
+    let snapshot = core.archive().inbox().snapshot();
+    let (proof, input) = soru_protocol::inbox_proof::produce(core.archive(), &snapshot, ORIGINATION + 4, 2).unwrap();
+    assert_eq!(
+        input.as_ref().map(|i| i.payload.clone()),
+        Some(messages(ORIGINATION + 4)[0].clone())
+    );
+    assert_eq!(
+        soru_protocol::inbox_proof::verify(&snapshot, ORIGINATION + 4, 2, &proof).unwrap(),
+        input
+    );
     for level in head.level + 1..=19 {
         let messages = messages(level);
         let l1_hash = l1.add_level(info(level), None, &messages).unwrap();
