@@ -418,17 +418,18 @@ impl RollupCore {
             state: pvm.state_hash()?,
             inbox: prepared.inbox().clone(),
         };
-        let commitment = (level == self.last_commitment.1.inbox_level as u32 + self.config.commitment_period)
-            .then(|| -> Result<Commitment, CoreError> {
-                Ok(Commitment {
-                    compressed_state: record.state,
-                    inbox_level: level as i32,
-                    predecessor: self.last_commitment.0,
-                    number_of_ticks: NumberOfTicks::new(record.tick - self.last_commitment_tick)
-                        .map_err(|e| CoreError::Store(e.to_string()))?,
-                })
+        let commitment = (level
+            == (self.last_commitment.1.inbox_level.max(0) as u32).saturating_add(self.config.commitment_period))
+        .then(|| -> Result<Commitment, CoreError> {
+            Ok(Commitment {
+                compressed_state: record.state,
+                inbox_level: level as i32,
+                predecessor: self.last_commitment.0,
+                number_of_ticks: NumberOfTicks::new(record.tick - self.last_commitment_tick)
+                    .map_err(|e| CoreError::Store(e.to_string()))?,
             })
-            .transpose()?;
+        })
+        .transpose()?;
         let inputs = encode_level_inputs(&info, migration_message, messages);
         self.persist(
             &pvm,

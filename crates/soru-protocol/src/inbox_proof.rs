@@ -16,8 +16,7 @@ use crate::inbox::{
     decode_history_cell, decode_payload_cell, encode_history_cell, encode_payload_cell, history_cell_hash,
     message_hash, payload_cell_hash, HistoryCell, InboxArchive, PayloadCell,
 };
-use crate::skip_list::{back_path, by_hash, valid_back_path};
-use crate::Hash;
+use crate::skip_list::{back_path, valid_cell_path};
 
 /// The message part of a proof.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,14 +190,7 @@ pub fn verify(
     let Some(level_cell) = proof.inclusion_proof.last() else {
         return Err(InboxProofError::EmptyInclusionProof);
     };
-    let cells = by_hash(&proof.inclusion_proof, history_cell_hash);
-    let path: Vec<Hash> = proof.inclusion_proof.iter().map(history_cell_hash).collect();
-    if !valid_back_path(
-        |h| cells.get(h).cloned(),
-        &history_cell_hash(snapshot),
-        &history_cell_hash(level_cell),
-        &path,
-    ) {
+    if !valid_cell_path(&proof.inclusion_proof, &history_cell_hash(snapshot), history_cell_hash) {
         return Err(InboxProofError::InvalidInclusionProof);
     }
 
@@ -207,14 +199,7 @@ pub fn verify(
     let (Some(head), Some(proven)) = (message.proof.first(), message.proof.last()) else {
         return Err(InboxProofError::EmptyMessageProof);
     };
-    let payload_cells = by_hash(&message.proof, payload_cell_hash);
-    let payload_path: Vec<Hash> = message.proof.iter().map(payload_cell_hash).collect();
-    if !valid_back_path(
-        |h| payload_cells.get(h).cloned(),
-        &payload_cell_hash(head),
-        &payload_cell_hash(proven),
-        &payload_path,
-    ) {
+    if !valid_cell_path(&message.proof, &payload_cell_hash(head), payload_cell_hash) {
         return Err(InboxProofError::InvalidMessageProof);
     }
     if payload_cell_hash(head) != level_cell.content.hash {

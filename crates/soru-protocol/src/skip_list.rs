@@ -186,9 +186,15 @@ pub fn valid_back_path<C>(
     current == *target && index == wanted
 }
 
-/// Cells by hash, for walking a path made of cells (a proof's).
-pub(crate) fn by_hash<C: Clone>(cells: &[Cell<C>], hash: impl Fn(&Cell<C>) -> Hash) -> HashMap<Hash, Cell<C>> {
-    cells.iter().map(|c| (hash(c), c.clone())).collect()
+/// Whether `cells` (a proof's) are a valid back path from the cell of hash
+/// `start` to their last cell, `hash` naming each cell.
+pub(crate) fn valid_cell_path<C: Clone>(cells: &[Cell<C>], start: &Hash, hash: impl Fn(&Cell<C>) -> Hash) -> bool {
+    let Some(target) = cells.last() else {
+        return false;
+    };
+    let by_hash: HashMap<Hash, Cell<C>> = cells.iter().map(|c| (hash(c), c.clone())).collect();
+    let path: Vec<Hash> = cells.iter().map(&hash).collect();
+    valid_back_path(|h| by_hash.get(h).cloned(), start, &hash(target), &path)
 }
 
 /// `index (n) ‖ content ‖ back pointers (list of 32-byte hashes)`.

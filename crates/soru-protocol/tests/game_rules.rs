@@ -254,14 +254,20 @@ fn starting_a_game() {
     assert_eq!(d.rollup.games_of(&pkh(1)), 1);
 }
 
+/// A dispute whose game (staker 1 refuting staker 2) started at 120.
+fn started(p: &SmartRollupParams) -> (Dispute, soru_protocol::inbox::Inbox) {
+    let mut d = dispute(p, 1_000);
+    let inbox = d.archive.inbox().clone();
+    d.rollup
+        .start_game(&gctx(p, 120), &inbox, pkh(1), d.honest, pkh(2), d.wrong)
+        .unwrap();
+    (d, inbox)
+}
+
 #[test]
 fn moves_clocks_timeouts_and_money() {
     let p = params();
-    let mut d = dispute(&p, 1_000);
-    let inbox = d.archive.inbox().clone();
-    d.rollup
-        .start_game(&gctx(&p, 120), &inbox, pkh(1), d.honest, pkh(2), d.wrong)
-        .unwrap();
+    let (mut d, _) = started(&p);
     let genesis_state = chunk(s(1), 0);
 
     // Bob may not move first; Alice dissects [0, 1000].
@@ -335,11 +341,7 @@ fn moves_clocks_timeouts_and_money() {
 #[test]
 fn a_player_whose_stake_is_gone_forfeits() {
     let p = params();
-    let mut d = dispute(&p, 1_000);
-    let inbox = d.archive.inbox().clone();
-    d.rollup
-        .start_game(&gctx(&p, 120), &inbox, pkh(1), d.honest, pkh(2), d.wrong)
-        .unwrap();
+    let (mut d, inbox) = started(&p);
     // Bob lost his stake in another game.
     let burnt = d.rollup.remove_staker(&gctx(&p, 121).rules, pkh(2));
     assert_eq!(burnt.len(), 2);
