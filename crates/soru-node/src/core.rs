@@ -22,6 +22,7 @@ use soru_core::inbox::InfoPerLevel;
 use soru_core::Commitment;
 use soru_fast::{FastEngine, ModuleCache, RevealOracle};
 use soru_protocol::inbox::{Inbox, InboxArchive};
+use soru_protocol::rollup::{next_commitment_level, PastCommitmentPeriod};
 use soru_protocol::Hash;
 use soru_pvm::{Input, InputRequest, Pvm, PvmConfig, RevealRequest};
 use soru_tree::NodeStore;
@@ -72,6 +73,9 @@ pub struct CoreConfig {
     pub origination_level: u32,
     /// Blocks between commitments (the protocol constant).
     pub commitment_period: u32,
+    /// Earlier commitment periods, oldest first (the L1's
+    /// `Past_commitment_periods`; appended at protocol changes).
+    pub past_commitment_periods: Vec<PastCommitmentPeriod>,
     /// The PVM's configuration (ticks per snapshot, limits).
     pub pvm: PvmConfig,
 }
@@ -418,18 +422,22 @@ impl RollupCore {
             state: pvm.state_hash()?,
             inbox: prepared.inbox().clone(),
         };
-        let commitment = (level
-            == (self.last_commitment.1.inbox_level.max(0) as u32).saturating_add(self.config.commitment_period))
-        .then(|| -> Result<Commitment, CoreError> {
-            Ok(Commitment {
-                compressed_state: record.state,
-                inbox_level: level as i32,
-                predecessor: self.last_commitment.0,
-                number_of_ticks: NumberOfTicks::new(record.tick - self.last_commitment_tick)
-                    .map_err(|e| CoreError::Store(e.to_string()))?,
+        let next = next_commitment_level(
+            self.last_commitment.1.inbox_level.max(0) as u32,
+            self.config.commitment_period,
+            &self.config.past_commitment_periods,
+        );
+        let commitment = (level == next)
+            .then(|| -> Result<Commitment, CoreError> {
+                Ok(Commitment {
+                    compressed_state: record.state,
+                    inbox_level: level as i32,
+                    predecessor: self.last_commitment.0,
+                    number_of_ticks: NumberOfTicks::new(record.tick - self.last_commitment_tick)
+                        .map_err(|e| CoreError::Store(e.to_string()))?,
+                })
             })
-        })
-        .transpose()?;
+            .transpose()?;
         let inputs = encode_level_inputs(&info, migration_message, messages);
         self.persist(
             &pvm,

@@ -37,6 +37,7 @@ fn config() -> CoreConfig {
         rollup: SmartRollupAddress([5; 20]),
         origination_level: ORIGINATION,
         commitment_period: PERIOD,
+        past_commitment_periods: vec![],
         pvm: PvmConfig::from_params(&ProtocolParams::mainnet().smart_rollup.pvm),
     }
 }
@@ -180,4 +181,25 @@ fn levels_are_checked_executed_stored_and_committed() {
         RollupCore::create(dir.path(), config(), &echo(), l1.inbox().clone(), oracle),
         Err(CoreError::StoreMismatch(_))
     ));
+}
+
+#[test]
+fn commitments_follow_past_periods() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l1 = l1();
+    let mut config = config();
+    // Period 2 until level 12, then the current 4.
+    config.past_commitment_periods = vec![soru_protocol::rollup::PastCommitmentPeriod {
+        commitment_period: 2,
+        next_protocol_activation: 12,
+    }];
+    let mut core = RollupCore::create(dir.path(), config, &echo(), l1.inbox().clone(), Arc::new(NoReveals)).unwrap();
+    let mut levels = Vec::new();
+    for level in ORIGINATION + 1..=16 {
+        let l1_hash = l1.add_level(info(level), None, &[]).unwrap();
+        if let Some((_, c)) = core.process_level(info(level), None, &[], l1_hash).unwrap().commitment {
+            levels.push(c.inbox_level);
+        }
+    }
+    assert_eq!(levels, vec![9, 11, 15]);
 }

@@ -133,6 +133,7 @@ fn a_node_fed_from_blocks_agrees_with_the_l1() {
         rollup: sr1(),
         origination_level: 10,
         commitment_period: 2,
+        past_commitment_periods: vec![],
         pvm: PvmConfig::from_params(&ProtocolParams::mainnet().smart_rollup.pvm),
     };
     let echo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../kernels/wasm/echo.wasm")).unwrap();

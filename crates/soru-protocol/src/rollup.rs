@@ -154,14 +154,21 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The commitment level after `inbox_level` (Octez `next_commitment_level`).
     pub fn next_commitment_level(&self, inbox_level: u32) -> u32 {
-        for past in self.past_periods {
-            let candidate = inbox_level.saturating_add(past.commitment_period);
-            if candidate <= past.next_protocol_activation {
-                return candidate;
-            }
-        }
-        inbox_level.saturating_add(self.params.commitment_period_in_blocks)
+        next_commitment_level(inbox_level, self.params.commitment_period_in_blocks, self.past_periods)
     }
+}
+
+/// The commitment level after `inbox_level` with the current `period` and
+/// the `past` periods, oldest first: the first past period whose next
+/// level falls at or before its end, else the current one.
+pub fn next_commitment_level(inbox_level: u32, period: u32, past: &[PastCommitmentPeriod]) -> u32 {
+    for p in past {
+        let candidate = inbox_level.saturating_add(p.commitment_period);
+        if candidate <= p.next_protocol_activation {
+            return candidate;
+        }
+    }
+    inbox_level.saturating_add(period)
 }
 
 fn level_of(commitment: &Commitment) -> u32 {
