@@ -134,20 +134,8 @@ impl InboxProof {
     /// data-encoding, any non-zero presence byte means the payload is there.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, InboxProofError> {
         let parse = |r: &mut Reader<'_>| -> Result<Self, DecodeError> {
-            let inclusion_proof = r.dynamic(|inner| {
-                let mut cells = Vec::new();
-                while !inner.is_empty() {
-                    cells.push(decode_history_cell(inner)?);
-                }
-                Ok(cells)
-            })?;
-            let proof = r.dynamic(|inner| {
-                let mut cells = Vec::new();
-                while !inner.is_empty() {
-                    cells.push(decode_payload_cell(inner)?);
-                }
-                Ok(cells)
-            })?;
+            let inclusion_proof = decode_list(r, decode_history_cell)?;
+            let proof = decode_list(r, decode_payload_cell)?;
             let payload = match r.u8()? {
                 0 => None,
                 _ => Some(r.dynamic(|inner| Ok(inner.take_rest().to_vec()))?),
@@ -161,6 +149,20 @@ impl InboxProof {
         let mut r = Reader::new(bytes);
         parse(&mut r).map_err(InboxProofError::InvalidSerializedInboxProof)
     }
+}
+
+/// A data-encoding `list`: a 4-byte byte length, then elements to its end.
+fn decode_list<T>(
+    r: &mut Reader<'_>,
+    element: impl Fn(&mut Reader<'_>) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    r.dynamic(|inner| {
+        let mut items = Vec::new();
+        while !inner.is_empty() {
+            items.push(element(inner)?);
+        }
+        Ok(items)
+    })
 }
 
 /// SOL, the first message of every level.
