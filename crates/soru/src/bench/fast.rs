@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use soru_fast::baseline::RawKernel;
 use soru_fast::{FastEngine, Handled, NoReveals, RevealOracle};
-use soru_pvm::{Input, InputRequest, Pvm, PvmConfig};
+use soru_pvm::{Input, InputRequest, Pvm};
 
 use super::pvm::{compute_messages, inputs, tx_messages};
 
@@ -88,13 +88,9 @@ fn scenarios(quick: bool) -> Vec<Scenario> {
     ]
 }
 
-fn config() -> PvmConfig {
-    PvmConfig::from_params(&soru_core::params::ProtocolParams::mainnet().smart_rollup.pvm)
-}
-
 /// A PVM with the kernel installed and the level's inputs set.
 fn fresh_pvm(kernel: &[u8], level: &[Input]) -> Result<Pvm> {
-    let mut pvm = Pvm::install_boot_sector(&config(), kernel)?;
+    let mut pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), kernel)?;
     for input in level {
         pvm.set_input(input.clone())?;
     }

@@ -7,6 +7,11 @@ pub mod pvm;
 pub mod refute;
 pub mod wasm;
 
+/// The PVM configuration of mainnet, which every scenario runs.
+pub(crate) fn mainnet_pvm_config() -> soru_pvm::PvmConfig {
+    soru_pvm::PvmConfig::from_params(&soru_core::params::ProtocolParams::mainnet().smart_rollup.pvm)
+}
+
 /// Geometric mean of positive numbers.
 pub fn geometric_mean(values: &[f64]) -> f64 {
     if values.is_empty() {

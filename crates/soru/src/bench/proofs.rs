@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
 use soru_pvm::step_proof::{verify_step, StepInput, StepProof, StepProver, StepVerdict};
-use soru_pvm::{empty_preimage_hash, Input, InputRequest, InternalState, Pvm, PvmConfig, RevealRequest};
+use soru_pvm::{empty_preimage_hash, Input, InputRequest, InternalState, Pvm, RevealRequest};
 
 use super::pvm::{compute_messages, tx_messages};
 
@@ -304,10 +304,6 @@ fn prove_steps(
     Ok(steps)
 }
 
-fn config() -> PvmConfig {
-    PvmConfig::from_params(&soru_core::params::ProtocolParams::mainnet().smart_rollup.pvm)
-}
-
 fn level_inputs(level: u32, messages: &[Vec<u8>]) -> Vec<Input> {
     let info = soru_core::inbox::InfoPerLevel {
         predecessor_timestamp: soru_core::time::Timestamp::from_seconds(1_700_000_000),
@@ -337,7 +333,7 @@ fn first_ticks(steps: usize) -> Result<Class> {
         steps / 10
     ));
     for (name, kernel) in KERNELS {
-        let pvm = Pvm::install_boot_sector(&config(), kernel)?;
+        let pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), kernel)?;
         let mut prover = StepProver::new(&pvm)?;
         let mut inputs = level_inputs(1, &messages_for(name)).into_iter();
         prove_steps(&mut class, &mut prover, &mut inputs, steps + steps / 10, steps)
@@ -394,7 +390,7 @@ fn prove_phases(class: &mut Class, pvm: &Pvm, phases: &[InternalState], every: u
 /// `decode_every`-th verified in a quick run), then every Link and Init
 /// tick up to and including the one entering `kernel_run`.
 fn loading_ticks(decode: &mut Class, link_init: &mut Class, kernel: &[u8], decode_every: u64) -> Result<()> {
-    let mut pvm = Pvm::install_boot_sector(&config(), kernel)?;
+    let mut pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), kernel)?;
     let mut inputs = level_inputs(1, &[]).into_iter();
     step_until(&mut pvm, &mut inputs, &InternalState::Snapshot)?;
     let decoded = prove_phases(
@@ -429,7 +425,7 @@ fn deep_ticks(samples: usize) -> Result<Class> {
     let mut sampler = Sampler(0x9e37_79b9_7f4a_7c15);
     for (name, messages) in [("compute", compute_messages()), ("tx", tx_messages())] {
         let kernel = KERNELS.iter().find(|(n, _)| *n == name).expect("listed").1;
-        let mut pvm = Pvm::install_boot_sector(&config(), kernel)?;
+        let mut pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), kernel)?;
         for input in level_inputs(1, &messages) {
             pvm.set_input(input)?;
         }
@@ -631,7 +627,7 @@ const ADVERSARIES: &[Adversary] = &[
 /// `wat`'s kernel.
 fn adversarial_eval(class: &mut Class, adversary: &Adversary, scale: u64, steps: usize) -> Result<()> {
     let kernel = wat::parse_str((adversary.wat)(scale))?;
-    let mut pvm = Pvm::install_boot_sector(&config(), &kernel)?;
+    let mut pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), &kernel)?;
     if adversary.children {
         for i in 0..scale {
             pvm.durable_write(&format!("/big/k{i}"), &i.to_le_bytes())?;
@@ -657,7 +653,7 @@ fn adversarial_eval(class: &mut Class, adversary: &Adversary, scale: u64, steps:
 /// starting at `phase`.
 fn adversarial_loading(class: &mut Class, wat: &str, phase: InternalState, samples: usize) -> Result<()> {
     let kernel = wat::parse_str(wat)?;
-    let mut pvm = Pvm::install_boot_sector(&config(), &kernel)?;
+    let mut pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), &kernel)?;
     let mut inputs = level_inputs(1, &[]).into_iter();
     step_until(&mut pvm, &mut inputs, &phase)?;
     for _ in 0..samples {
@@ -724,7 +720,7 @@ pub fn run(quick: bool) -> Result<Vec<String>> {
             "adversarial data segment KiB = {kib} (Init ticks, every {every}th)"
         ));
         let kernel = wat::parse_str(data_wat(kib))?;
-        let mut pvm = Pvm::install_boot_sector(&config(), &kernel)?;
+        let mut pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), &kernel)?;
         step_until(&mut pvm, &mut level_inputs(1, &[]).into_iter(), &InternalState::Init)?;
         prove_phases(&mut class, &pvm, &[InternalState::Init], every)?;
         report(class, &mut lines)?;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use ed25519_dalek::{Signer, SigningKey};
-use soru_pvm::{host::HostFn, Input, Pvm, PvmConfig};
+use soru_pvm::{host::HostFn, Input, Pvm};
 use soru_wasm::exec::{Machine, Outcome};
 use soru_wasm::store::Extern;
 use soru_wasm::types::ExternKind;
@@ -70,7 +70,7 @@ pub(crate) fn inputs(level: u32, messages: &[Vec<u8>]) -> Vec<Input> {
 
 /// Interpreter ticks and the time the PVM took for one level.
 fn run_pvm(kernel: &[u8], messages: &[Vec<u8>]) -> Result<(u128, Duration)> {
-    let config = PvmConfig::from_params(&soru_core::params::ProtocolParams::mainnet().smart_rollup.pvm);
+    let config = super::mainnet_pvm_config();
     let mut pvm = Pvm::install_boot_sector(&config, kernel)?;
     let start = Instant::now();
     for input in inputs(1, messages) {

@@ -22,17 +22,13 @@ use soru_protocol::inbox::InboxArchive;
 use soru_protocol::inbox_proof::produce;
 use soru_protocol::refutation_proof::{valid, ProofContext};
 use soru_pvm::step_proof::{prove_step, StepInput};
-use soru_pvm::{Input, InputRequest, Pvm, PvmConfig, RevealRequest};
+use soru_pvm::{Input, InputRequest, Pvm, RevealRequest};
 
 /// Levels between the message read and the game's snapshot.
 const LEVELS_BACK: u32 = 20_000;
 /// Messages in the message's level (it is the first).
 const MESSAGES_IN_LEVEL: usize = 100_000;
 const ORIGINATION: u32 = 1;
-
-fn config() -> PvmConfig {
-    PvmConfig::from_params(&soru_core::params::ProtocolParams::mainnet().smart_rollup.pvm)
-}
 
 fn info(level: u32) -> InfoPerLevel {
     InfoPerLevel {
@@ -95,7 +91,7 @@ fn deep_inbox_message() -> Result<String> {
 
     // A PVM that has read up to the message before, waiting for it.
     let echo = include_bytes!("../../../../kernels/wasm/echo.wasm");
-    let mut pvm = Pvm::install_boot_sector(&config(), echo)?;
+    let mut pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), echo)?;
     pvm.set_input(Input {
         level,
         counter: counter - 1,
@@ -158,7 +154,7 @@ fn large_reveal() -> Result<String> {
     (drop (call $reveal (i32.const 0) (i32.const 33) (i32.const 64) (i32.const 4096)))))"#
     );
     let kernel = wat::parse_str(&wat)?;
-    let mut pvm = Pvm::install_boot_sector(&config(), &kernel)?;
+    let mut pvm = Pvm::install_boot_sector(&super::mainnet_pvm_config(), &kernel)?;
     let info = info(ORIGINATION + 1);
     for input in soru_pvm::inbox::external_level_inputs(ORIGINATION + 1, info, &[]) {
         pvm.set_input(input)?;
