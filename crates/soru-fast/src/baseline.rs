@@ -19,9 +19,6 @@ use crate::engine::{config, run_on_big_stack};
 use crate::run::{self, RevealOracle};
 use crate::FastError;
 
-/// Error code of the store functions for a missing key.
-const STORE_NOT_FOUND: i32 = -3;
-
 /// A kernel compiled by wasmtime without instrumentation.
 pub struct RawKernel {
     engine: Engine,
@@ -151,7 +148,7 @@ fn no_op_call(mut caller: Caller<'_, NoOpHost>, f: HostFn, wide_result: bool, pa
             }
             None => 0,
         },
-        HostFn::StoreValueSize | HostFn::StoreRead => STORE_NOT_FOUND,
+        HostFn::StoreValueSize | HostFn::StoreRead => soru_pvm::host::code::NOT_A_VALUE,
         _ => 0,
     };
     if let Some(slot) = results.first_mut() {

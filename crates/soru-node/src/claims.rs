@@ -20,6 +20,7 @@ use soru_fast::RevealOracle;
 use soru_protocol::game::Tick;
 use soru_protocol::inbox::{HistoryCell, InboxArchive};
 use soru_protocol::inbox_proof::produce;
+use soru_protocol::refutation_proof::metadata;
 use soru_protocol::strategy::Claims;
 use soru_pvm::step_proof::{prove_step, StepInput};
 use soru_pvm::{Input, InputRequest, Pvm, RevealRequest};
@@ -80,13 +81,6 @@ impl PvmClaims {
         }
     }
 
-    /// The rollup's metadata: address ‖ origination level.
-    fn metadata(&self) -> Vec<u8> {
-        let mut m = self.rollup.0.to_vec();
-        m.extend_from_slice(&(self.origination_level as i32).to_be_bytes());
-        m
-    }
-
     /// The input after the one `request` names, if it belongs to the period.
     fn next_input(&self, request: &InputRequest) -> Option<Input> {
         let (level, counter) = match request {
@@ -115,7 +109,7 @@ impl PvmClaims {
     /// The answer to a reveal.
     fn reveal_data(&self, request: &RevealRequest) -> Option<Vec<u8>> {
         match request {
-            RevealRequest::Metadata => Some(self.metadata()),
+            RevealRequest::Metadata => Some(metadata(&self.rollup, self.origination_level)),
             raw => self.oracle.reveal(raw),
         }
     }

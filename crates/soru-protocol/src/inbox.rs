@@ -49,6 +49,11 @@ pub enum InboxError {
     LevelOutOfRange(u64),
 }
 
+/// SOL serialized: the first message of every level.
+pub fn start_of_level() -> Vec<u8> {
+    serialized(InternalMessage::StartOfLevel)
+}
+
 /// The hash of a serialized message: blake2b-256 of its bytes.
 pub fn message_hash(serialized: &[u8]) -> Hash {
     blake2b_256(serialized)

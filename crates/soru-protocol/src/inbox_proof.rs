@@ -14,7 +14,7 @@ use soru_core::encoding::{DecodeError, Reader};
 
 use crate::inbox::{
     decode_history_cell, decode_payload_cell, encode_history_cell, encode_payload_cell, history_cell_hash,
-    message_hash, payload_cell_hash, HistoryCell, InboxArchive, PayloadCell,
+    message_hash, payload_cell_hash, start_of_level, HistoryCell, InboxArchive, PayloadCell,
 };
 use crate::skip_list::{back_path, valid_cell_path};
 
@@ -165,9 +165,6 @@ fn decode_list<T>(
     })
 }
 
-/// SOL, the first message of every level.
-const START_OF_LEVEL: [u8; 2] = [0x00, 0x01];
-
 /// The input after `(level, counter)` when the level has no message
 /// `counter`: none if `level_cell` is the snapshot's, else the next
 /// level's SOL.
@@ -175,7 +172,7 @@ fn after_level(snapshot: &HistoryCell, level_cell: &HistoryCell, level: u32) -> 
     (snapshot != level_cell).then(|| ProvenInput {
         level: level + 1,
         counter: 0,
-        payload: START_OF_LEVEL.to_vec(),
+        payload: start_of_level(),
     })
 }
 

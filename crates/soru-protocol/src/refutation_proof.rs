@@ -11,7 +11,7 @@ use soru_core::operation::{InputProof, RefutationProof, RevealProof};
 use soru_pvm::step_proof::{verify_step, StepInput};
 use soru_pvm::{Input, InputRequest, RevealRequest};
 
-use crate::inbox::HistoryCell;
+use crate::inbox::{start_of_level, HistoryCell};
 use crate::inbox_proof::{self, InboxProof};
 
 /// Why a refutation proof is not valid (it then refutes nothing).
@@ -56,7 +56,13 @@ pub struct ProofContext<'a> {
     pub rollup: SmartRollupAddress,
 }
 
-const START_OF_LEVEL: [u8; 2] = [0x00, 0x01];
+/// The answer to a metadata reveal: the rollup's address ‖ its
+/// origination level (int32 BE), 24 bytes.
+pub fn metadata(rollup: &SmartRollupAddress, origination_level: u32) -> Vec<u8> {
+    let mut bytes = rollup.0.to_vec();
+    bytes.extend_from_slice(&(origination_level as i32).to_be_bytes());
+    bytes
+}
 
 /// The input an input proof establishes, before the level cut.
 fn proven_input(ctx: &ProofContext<'_>, proof: &InputProof) -> Result<Option<StepInput>, ProofError> {
@@ -82,18 +88,14 @@ fn proven_input(ctx: &ProofContext<'_>, proof: &InputProof) -> Result<Option<Ste
         InputProof::FirstInput => Some(StepInput::Message(Input {
             level: ctx.origination_level + 1,
             counter: 0,
-            payload: START_OF_LEVEL.to_vec(),
+            payload: start_of_level(),
         })),
         InputProof::RevealProof {
             reveal_proof: RevealProof::RawDataProof { raw_data },
         } => Some(StepInput::Reveal(raw_data.0.clone())),
         InputProof::RevealProof {
             reveal_proof: RevealProof::MetadataProof,
-        } => {
-            let mut metadata = ctx.rollup.0.to_vec();
-            metadata.extend_from_slice(&(ctx.origination_level as i32).to_be_bytes());
-            Some(StepInput::Reveal(metadata))
-        }
+        } => Some(StepInput::Reveal(metadata(&ctx.rollup, ctx.origination_level))),
         InputProof::RevealProof {
             reveal_proof: RevealProof::DalPageProof { .. } | RevealProof::DalParametersProof,
         } => return Err(ProofError::DalNotSupported),
