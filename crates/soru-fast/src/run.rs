@@ -31,6 +31,9 @@ impl RevealOracle for NoReveals {
     }
 }
 
+/// The most parameters a host function has.
+const MAX_HOST_ARGS: usize = 6;
+
 /// The store's data during a run.
 pub(crate) struct RunState {
     run: Box<KernelRun>,
@@ -99,6 +102,13 @@ pub(crate) fn linker(engine: &Engine, version: u8) -> Result<Linker<RunState>, F
     let mut linker = Linker::new(engine);
     for f in host_fns(version) {
         let sig = f.signature();
+        if sig.params.len() > MAX_HOST_ARGS {
+            return Err(FastError::Engine(format!(
+                "{} takes {} arguments",
+                f.name(),
+                sig.params.len()
+            )));
+        }
         let ty = FuncType::new(
             engine,
             sig.params.iter().map(|&t| val_type(t)),
@@ -206,15 +216,18 @@ fn host_call(
         // the load fails, so this cannot happen on a run the PVM agreed to.
         return Err(HostStop::Abandon("a host call during instantiation".into()));
     }
-    let args: Vec<u64> = params
-        .iter()
-        .map(|v| match v {
+    // Host functions take at most 6 arguments (the linker checked): no
+    // allocation per call.
+    let mut args = [0u64; MAX_HOST_ARGS];
+    for (slot, v) in args.iter_mut().zip(params) {
+        *slot = match v {
             Val::I32(x) => u64::from(*x as u32),
             Val::I64(x) => *x as u64,
             _ => 0,
-        })
-        .collect();
-    let outcome = with_memory(caller, |run, memory| run.host_call(memory, f, &args)).map_err(HostStop::Pvm)?;
+        };
+    }
+    let args = &args[..params.len().min(MAX_HOST_ARGS)];
+    let outcome = with_memory(caller, |run, memory| run.host_call(memory, f, args)).map_err(HostStop::Pvm)?;
     let (result, cost) = match outcome {
         HostCallOutcome::Done { result, cost } => (result, cost),
         HostCallOutcome::Reveal(call) => {

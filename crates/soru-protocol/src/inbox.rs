@@ -301,6 +301,8 @@ pub struct InboxArchive {
     history: HashMap<Hash, HistoryCell>,
     /// Per level hash (EOL cell): the level's witness.
     levels: HashMap<Hash, LevelWitness>,
+    /// Level number → its EOL cell hash (levels this archive holds).
+    level_hashes: HashMap<u32, Hash>,
 }
 
 impl InboxArchive {
@@ -323,6 +325,7 @@ impl InboxArchive {
             },
             history: HashMap::new(),
             levels: HashMap::new(),
+            level_hashes: HashMap::from([(level, witness.head_hash())]),
         };
         archive.history.insert(history_cell_hash(&cell), cell);
         archive.levels.insert(witness.head_hash(), witness);
@@ -342,6 +345,7 @@ impl InboxArchive {
         Self {
             history: HashMap::from([(history_cell_hash(&cell), cell)]),
             levels: HashMap::new(),
+            level_hashes: HashMap::new(),
             inbox,
         }
     }
@@ -407,6 +411,8 @@ impl InboxArchive {
         let cell = prepared.inbox.old_levels_messages.clone();
         let hash = history_cell_hash(&cell);
         self.history.insert(hash, cell);
+        self.level_hashes
+            .insert(prepared.inbox.level, prepared.witness.head_hash());
         self.levels.insert(prepared.witness.head_hash(), prepared.witness);
         self.inbox = prepared.inbox;
         Ok(hash)
@@ -424,8 +430,8 @@ impl InboxArchive {
 
     /// The serialized messages of `level`, SOL first, if archived.
     pub fn level_messages(&self, level: u32) -> Option<&[Vec<u8>]> {
-        let cell = self.history.values().find(|c| c.content.level == level)?;
-        self.levels.get(&cell.content.hash).map(LevelWitness::messages)
+        let hash = self.level_hashes.get(&level)?;
+        self.levels.get(hash).map(LevelWitness::messages)
     }
 }
 

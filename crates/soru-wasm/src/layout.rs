@@ -356,10 +356,9 @@ pub fn func_record(f: &FuncInst, body: Option<&FuncBody>) -> [u8; FUNC_RECORD] {
 }
 
 fn parse_func_record(bytes: &[u8]) -> Option<(FuncInst, Option<FuncBody>)> {
-    if bytes.len() != FUNC_RECORD {
-        return None;
-    }
-    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    // A record of any other size is not one.
+    let bytes: &[u8; FUNC_RECORD] = bytes.try_into().ok()?;
+    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     match bytes[0] {
         1 => Some((
             FuncInst::Host {
