@@ -9,11 +9,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use soru_pvm::host::{HostFn, HOST_MODULE};
+use soru_pvm::host::HostFn;
 use soru_pvm::kernel_run::{self, TakeOver};
 use soru_pvm::{Input, Pvm};
-use soru_wasm::types::ValType as SoruValType;
-use wasmtime::{Caller, Engine, FuncType, Linker, Memory, Module, Store, Val};
+use wasmtime::{Caller, Engine, Linker, Memory, Module, Store};
 
 use crate::engine::{config, run_on_big_stack};
 use crate::run::{self, RevealOracle};
@@ -60,21 +59,9 @@ impl RawKernel {
     pub fn run_no_op(&self, inputs: &[Input]) -> Result<RawRun, FastError> {
         let mut linker: Linker<NoOpHost> = Linker::new(&self.engine);
         let latest = (soru_pvm::host::VERSIONS.len() - 1) as u8;
-        for f in run::host_fns(latest) {
-            let sig = f.signature();
-            let wide_result = sig.results.first() == Some(&SoruValType::I64);
-            let ty = FuncType::new(
-                &self.engine,
-                sig.params.iter().map(|&t| run::val_type(t)),
-                sig.results.iter().map(|&t| run::val_type(t)),
-            );
-            linker
-                .func_new(HOST_MODULE, f.name(), ty, move |caller, params, results| {
-                    no_op_call(caller, f, wide_result, params, results);
-                    Ok(())
-                })
-                .map_err(|e| FastError::Engine(e.to_string()))?;
-        }
+        run::define_host_fns(&mut linker, &self.engine, latest, |caller, f, args| {
+            Ok(no_op_call(caller, f, args))
+        })?;
         let pre = linker
             .instantiate_pre(&self.module)
             .map_err(|e| FastError::Engine(format!("linking: {e}")))?;
@@ -126,15 +113,15 @@ impl RawKernel {
     }
 }
 
-fn no_op_call(mut caller: Caller<'_, NoOpHost>, f: HostFn, wide_result: bool, params: &[Val], results: &mut [Val]) {
-    let arg = |i: usize| params.get(i).and_then(Val::i32).unwrap_or(0) as u32 as usize;
+fn no_op_call(caller: &mut Caller<'_, NoOpHost>, f: HostFn, args: &[u64]) -> Option<u64> {
+    let arg = |i: usize| args.get(i).copied().unwrap_or(0) as u32 as usize;
     let result = match f {
         HostFn::ReadInput => match caller.data_mut().inputs.pop_front() {
             Some(input) => {
                 let (info, dst, max) = (arg(0), arg(1), arg(2));
                 let n = input.payload.len().min(max);
                 if let Some(memory) = caller.data().memory {
-                    let data = memory.data_mut(&mut caller);
+                    let data = memory.data_mut(&mut *caller);
                     let mut header = input.level.to_le_bytes().to_vec();
                     header.extend_from_slice(&(input.counter as u32).to_le_bytes());
                     if let Some(slot) = data.get_mut(info..info + 8) {
@@ -148,14 +135,10 @@ fn no_op_call(mut caller: Caller<'_, NoOpHost>, f: HostFn, wide_result: bool, pa
             }
             None => 0,
         },
+        HostFn::WriteDebug => return None,
         HostFn::StoreValueSize | HostFn::StoreRead => soru_pvm::host::code::NOT_A_VALUE,
         _ => 0,
     };
-    if let Some(slot) = results.first_mut() {
-        *slot = if wide_result {
-            Val::I64(i64::from(result))
-        } else {
-            Val::I32(result)
-        };
-    }
+    // Results are i32 (sign-extended for the i64 ones), as the PVM returns them.
+    Some(i64::from(result) as u64)
 }

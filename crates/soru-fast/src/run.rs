@@ -97,9 +97,19 @@ impl wasmtime::ResourceLimiter for Limits {
     }
 }
 
-/// A linker with every host function of PVM version `version`.
-pub(crate) fn linker(engine: &Engine, version: u8) -> Result<Linker<RunState>, FastError> {
-    let mut linker = Linker::new(engine);
+/// Defines every host function of PVM version `version` in `linker`, typed
+/// as the PVM types them: `call(caller, f, args)` runs `f` with its
+/// arguments zero-extended to `u64` and returns its result, if any.
+pub(crate) fn define_host_fns<T: 'static>(
+    linker: &mut Linker<T>,
+    engine: &Engine,
+    version: u8,
+    call: impl Fn(&mut Caller<'_, T>, HostFn, &[u64]) -> Result<Option<u64>, wasmtime::Error>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+) -> Result<(), FastError> {
     for f in host_fns(version) {
         let sig = f.signature();
         if sig.params.len() > MAX_HOST_ARGS {
@@ -115,22 +125,49 @@ pub(crate) fn linker(engine: &Engine, version: u8) -> Result<Linker<RunState>, F
             sig.results.iter().map(|&t| val_type(t)),
         );
         let wide_result = sig.results.first() == Some(&SoruValType::I64);
+        let call = call.clone();
         linker
             .func_new(
                 soru_pvm::host::HOST_MODULE,
                 f.name(),
                 ty,
                 move |mut caller, params, results| {
-                    host_call(&mut caller, f, wide_result, params, results).map_err(wasmtime::Error::new)
+                    // At most MAX_HOST_ARGS (checked above): no allocation per call.
+                    let mut args = [0u64; MAX_HOST_ARGS];
+                    for (slot, v) in args.iter_mut().zip(params) {
+                        *slot = match v {
+                            Val::I32(x) => u64::from(*x as u32),
+                            Val::I64(x) => *x as u64,
+                            _ => 0,
+                        };
+                    }
+                    let result = call(&mut caller, f, &args[..params.len().min(MAX_HOST_ARGS)])?;
+                    if let (Some(value), Some(slot)) = (result, results.first_mut()) {
+                        *slot = if wide_result {
+                            Val::I64(value as i64)
+                        } else {
+                            Val::I32(value as u32 as i32)
+                        };
+                    }
+                    Ok(())
                 },
             )
             .map_err(|e| FastError::Engine(e.to_string()))?;
     }
+    Ok(())
+}
+
+/// A linker with every host function of PVM version `version`: the PVM's own.
+pub(crate) fn linker(engine: &Engine, version: u8) -> Result<Linker<RunState>, FastError> {
+    let mut linker = Linker::new(engine);
+    define_host_fns(&mut linker, engine, version, |caller, f, args| {
+        host_call(caller, f, args).map_err(wasmtime::Error::new)
+    })?;
     Ok(linker)
 }
 
 /// The host functions of PVM version `version`.
-pub(crate) fn host_fns(version: u8) -> impl Iterator<Item = HostFn> {
+fn host_fns(version: u8) -> impl Iterator<Item = HostFn> {
     [
         HostFn::ReadInput,
         HostFn::WriteOutput,
@@ -157,7 +194,7 @@ pub(crate) fn host_fns(version: u8) -> impl Iterator<Item = HostFn> {
     .filter(move |f| HostFn::lookup(f.name(), version) == Some(*f))
 }
 
-pub(crate) fn val_type(t: SoruValType) -> ValType {
+fn val_type(t: SoruValType) -> ValType {
     match t {
         SoruValType::I64 => ValType::I64,
         // Host functions take and return only i32 and i64.
@@ -203,30 +240,13 @@ fn with_memory<R>(caller: &mut Caller<'_, RunState>, f: impl FnOnce(&mut KernelR
     }
 }
 
-fn host_call(
-    caller: &mut Caller<'_, RunState>,
-    f: HostFn,
-    wide_result: bool,
-    params: &[Val],
-    results: &mut [Val],
-) -> Result<(), HostStop> {
+fn host_call(caller: &mut Caller<'_, RunState>, f: HostFn, args: &[u64]) -> Result<Option<u64>, HostStop> {
     let ticks = caller.data().ticks;
     if let Ticks::NotYet = ticks {
         // The start function may not call the host: the load profile says
         // the load fails, so this cannot happen on a run the PVM agreed to.
         return Err(HostStop::Abandon("a host call during instantiation".into()));
     }
-    // Host functions take at most 6 arguments (the linker checked): no
-    // allocation per call.
-    let mut args = [0u64; MAX_HOST_ARGS];
-    for (slot, v) in args.iter_mut().zip(params) {
-        *slot = match v {
-            Val::I32(x) => u64::from(*x as u32),
-            Val::I64(x) => *x as u64,
-            _ => 0,
-        };
-    }
-    let args = &args[..params.len().min(MAX_HOST_ARGS)];
     let outcome = with_memory(caller, |run, memory| run.host_call(memory, f, args)).map_err(HostStop::Pvm)?;
     let (result, cost) = match outcome {
         HostCallOutcome::Done { result, cost } => (result, cost),
@@ -243,14 +263,7 @@ fn host_call(
     if let Ticks::Counted(ticks) = ticks {
         charge(caller, ticks, cost)?;
     }
-    if let (Some(value), Some(slot)) = (result, results.first_mut()) {
-        *slot = if wide_result {
-            Val::I64(value as i64)
-        } else {
-            Val::I32(value as u32 as i32)
-        };
-    }
-    Ok(())
+    Ok(result)
 }
 
 /// Spends `cost` ticks after a host call; more than are left ends the cycle
