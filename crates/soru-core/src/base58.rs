@@ -44,6 +44,8 @@ pub mod prefix {
         PROTOCOL_HASH = "P", [2, 170], 32;
         /// Context hash.
         CONTEXT_HASH = "Co", [79, 199], 32;
+        /// Block payload hash.
+        BLOCK_PAYLOAD_HASH = "vh", [1, 106, 242], 32;
         /// Script expression hash (of a packed Micheline value).
         SCRIPT_EXPR_HASH = "expr", [13, 44, 64, 27], 32;
         /// Originated contract.
@@ -303,6 +305,10 @@ base58_hash!(
 base58_hash!(
     /// A context hash (`Co…`).
     ContextHash, 32, prefix::CONTEXT_HASH
+);
+base58_hash!(
+    /// A block payload hash (`vh…`): what a round's proposal commits to.
+    BlockPayloadHash, 32, prefix::BLOCK_PAYLOAD_HASH
 );
 base58_hash!(
     /// A script expression hash (`expr…`): blake2b-256 of a packed value.

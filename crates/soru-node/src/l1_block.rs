@@ -16,14 +16,13 @@
 //! Info_per_level comes from the predecessor block ([`BlockHeader::info`]).
 
 use serde_json::Value;
-use soru_core::base58::{BlockHash, ContractKt1Hash, InboxHash, PayloadHashesHash, SmartRollupAddress};
+use soru_core::base58::{BlockHash, ContractKt1Hash, SmartRollupAddress};
 use soru_core::encoding::Encode;
 use soru_core::inbox::{InboxMessage, InfoPerLevel, InternalMessage, Transfer, MAX_MESSAGE_SIZE};
 use soru_core::micheline::Micheline;
 use soru_core::time::Timestamp;
 use soru_core::PublicKeyHash;
-use soru_protocol::inbox::{Inbox, LevelProof};
-use soru_protocol::skip_list::Cell;
+use soru_protocol::inbox::Inbox;
 
 /// Why a block could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,65 +170,12 @@ fn serialize(message: InboxMessage) -> Result<Vec<u8>, BlockError> {
 }
 
 /// The L1's inbox as the Octez RPC returns it
-/// (`GET …/context/smart_rollups/all/inbox`): `{level, old_levels_messages:
-/// {index, content: {hash, level}, back_pointers}}`, hashes in base58.
+/// (`GET …/context/smart_rollups/all/inbox`).
 pub fn inbox_of_json(value: &Value) -> Result<Inbox, BlockError> {
-    let level = |v: Option<&Value>, what: &str| -> Result<u32, BlockError> {
-        v.and_then(Value::as_u64)
-            .and_then(|l| u32::try_from(l).ok())
-            .ok_or_else(|| malformed(format!("no {what}")))
-    };
-    let cell = value
-        .get("old_levels_messages")
-        .ok_or_else(|| malformed("no old_levels_messages"))?;
-    let index = cell
-        .get("index")
-        .and_then(|i| i.as_str().and_then(|s| s.parse().ok()).or_else(|| i.as_u64()))
-        .ok_or_else(|| malformed("no cell index"))?;
-    let content = cell.get("content").ok_or_else(|| malformed("no cell content"))?;
-    let hash = content
-        .get("hash")
-        .and_then(Value::as_str)
-        .ok_or_else(|| malformed("no level hash"))?;
-    let back_pointers = cell
-        .get("back_pointers")
-        .and_then(Value::as_array)
-        .ok_or_else(|| malformed("no back pointers"))?
-        .iter()
-        .map(|p| {
-            p.as_str()
-                .and_then(|s| InboxHash::from_base58(s).ok())
-                .map(|h| h.0)
-                .ok_or_else(|| malformed("a back pointer that is not an inbox hash"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Inbox {
-        level: level(value.get("level"), "inbox level")?,
-        old_levels_messages: Cell {
-            index,
-            content: LevelProof {
-                hash: PayloadHashesHash::from_base58(hash)
-                    .map_err(|e| malformed(format!("level hash: {e}")))?
-                    .0,
-                level: level(content.get("level"), "cell level")?,
-            },
-            back_pointers,
-        },
-    })
+    Inbox::from_json(value).map_err(malformed)
 }
 
 /// [`inbox_of_json`]'s inverse (what soru's L1 serves).
 pub fn inbox_to_json(inbox: &Inbox) -> Value {
-    let cell = &inbox.old_levels_messages;
-    serde_json::json!({
-        "level": inbox.level,
-        "old_levels_messages": {
-            "index": cell.index.to_string(),
-            "content": {
-                "hash": PayloadHashesHash(cell.content.hash).to_string(),
-                "level": cell.content.level,
-            },
-            "back_pointers": cell.back_pointers.iter().map(|p| InboxHash(*p).to_string()).collect::<Vec<_>>(),
-        }
-    })
+    inbox.to_json()
 }

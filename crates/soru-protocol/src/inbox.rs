@@ -17,6 +17,8 @@
 
 use std::collections::HashMap;
 
+use serde_json::Value;
+use soru_core::base58::{InboxHash, PayloadHashesHash};
 use soru_core::encoding::{DecodeError, DecodeResult, Encode, Reader};
 use soru_core::hash::{blake2b_256, blake2b_256_concat};
 use soru_core::inbox::{InboxMessage, InfoPerLevel, InternalMessage, MAX_MESSAGE_SIZE};
@@ -204,6 +206,71 @@ impl Inbox {
     /// What a refutation game records when it starts.
     pub fn snapshot(&self) -> HistoryCell {
         self.old_levels_messages.clone()
+    }
+
+    /// The inbox as Octez's RPC writes it: `{level, old_levels_messages:
+    /// {index, content: {hash, level}, back_pointers}}`, hashes in base58.
+    pub fn to_json(&self) -> Value {
+        let cell = &self.old_levels_messages;
+        serde_json::json!({
+            "level": self.level,
+            "old_levels_messages": {
+                "index": cell.index.to_string(),
+                "content": {
+                    "hash": PayloadHashesHash(cell.content.hash).to_string(),
+                    "level": cell.content.level,
+                },
+                "back_pointers": cell.back_pointers.iter().map(|p| InboxHash(*p).to_string()).collect::<Vec<_>>(),
+            }
+        })
+    }
+
+    /// The L1's inbox as the Octez RPC returns it
+    /// (`GET …/context/smart_rollups/all/inbox`): `{level, old_levels_messages:
+    /// {index, content: {hash, level}, back_pointers}}`, hashes in base58.
+    pub fn from_json(value: &Value) -> Result<Self, String> {
+        let level = |v: Option<&Value>, what: &str| -> Result<u32, String> {
+            v.and_then(Value::as_u64)
+                .and_then(|l| u32::try_from(l).ok())
+                .ok_or_else(|| format!("no {what}"))
+        };
+        let cell = value
+            .get("old_levels_messages")
+            .ok_or_else(|| String::from("no old_levels_messages"))?;
+        let index = cell
+            .get("index")
+            .and_then(|i| i.as_str().and_then(|s| s.parse().ok()).or_else(|| i.as_u64()))
+            .ok_or_else(|| String::from("no cell index"))?;
+        let content = cell.get("content").ok_or_else(|| String::from("no cell content"))?;
+        let hash = content
+            .get("hash")
+            .and_then(Value::as_str)
+            .ok_or_else(|| String::from("no level hash"))?;
+        let back_pointers = cell
+            .get("back_pointers")
+            .and_then(Value::as_array)
+            .ok_or_else(|| String::from("no back pointers"))?
+            .iter()
+            .map(|p| {
+                p.as_str()
+                    .and_then(|s| InboxHash::from_base58(s).ok())
+                    .map(|h| h.0)
+                    .ok_or_else(|| String::from("a back pointer that is not an inbox hash"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            level: level(value.get("level"), "inbox level")?,
+            old_levels_messages: Cell {
+                index,
+                content: LevelProof {
+                    hash: PayloadHashesHash::from_base58(hash)
+                        .map_err(|e| format!("level hash: {e}"))?
+                        .0,
+                    level: level(content.get("level"), "cell level")?,
+                },
+                back_pointers,
+            },
+        })
     }
 
     /// Octez's binary `versioned_encoding`: `00 ‖ level (int32) ‖ cell`.

@@ -294,6 +294,19 @@ pub fn validate_parameters_ty(ty: &Micheline) -> Result<(), RollupError> {
     Ok(())
 }
 
+/// Two stakers' commitments that cannot both be right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The other staker.
+    pub other: PublicKeyHash,
+    /// The other staker's commitment.
+    pub their_commitment: (CommitmentHash, Commitment),
+    /// The asking staker's commitment.
+    pub our_commitment: (CommitmentHash, Commitment),
+    /// Their common predecessor.
+    pub parent_commitment: CommitmentHash,
+}
+
 /// What `publish` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
@@ -616,6 +629,74 @@ impl RollupState {
             BalanceUpdate::FrozenBonds(staker, self.address, -amount),
             BalanceUpdate::RefutationPunishments(amount),
         ]
+    }
+
+    /// Active stakers, in key order.
+    pub fn stakers(&self) -> Vec<PublicKeyHash> {
+        self.staker_index
+            .iter()
+            .filter(|(_, i)| self.stakers.contains_key(i))
+            .map(|(pkh, _)| *pkh)
+            .collect()
+    }
+
+    /// The newest uncemented commitment `staker` published, if any.
+    pub fn staked_on(&self, staker: &PublicKeyHash) -> Option<CommitmentHash> {
+        let index = self.staker_index.get(staker)?;
+        self.commitments_per_inbox_level
+            .values()
+            .rev()
+            .flat_map(|hashes| hashes.iter())
+            .find(|h| self.commitment_stakers.get(*h).is_some_and(|s| s.contains(index)))
+            .copied()
+    }
+
+    /// The commitment `staker` published at `inbox_level`, if any.
+    fn staked_at(&self, index: u64, inbox_level: u32) -> Option<CommitmentHash> {
+        self.commitments_at(inbox_level)
+            .iter()
+            .find(|h| self.commitment_stakers.get(*h).is_some_and(|s| s.contains(&index)))
+            .copied()
+    }
+
+    /// The stakers whose commitments conflict with `staker`'s (Octez
+    /// `conflicting_stakers_uncarbonated`): for each, the first level where
+    /// the two published different commitments on the same predecessor.
+    pub fn conflicts(&self, staker: &PublicKeyHash) -> Vec<Conflict> {
+        let Some(&ours) = self.staker_index.get(staker) else {
+            return Vec::new();
+        };
+        let mut conflicts = Vec::new();
+        for (other, &theirs) in &self.staker_index {
+            if theirs == ours || !self.stakers.contains_key(&theirs) {
+                continue;
+            }
+            for &level in self.commitments_per_inbox_level.keys() {
+                let (Some(a), Some(b)) = (self.staked_at(ours, level), self.staked_at(theirs, level)) else {
+                    continue;
+                };
+                if a == b {
+                    continue;
+                }
+                if let (Some(our), Some(their)) = (self.commitments.get(&a), self.commitments.get(&b)) {
+                    if our.predecessor == their.predecessor {
+                        conflicts.push(Conflict {
+                            other: *other,
+                            their_commitment: (b, *their),
+                            our_commitment: (a, *our),
+                            parent_commitment: our.predecessor,
+                        });
+                    }
+                }
+                break;
+            }
+        }
+        conflicts
+    }
+
+    /// Every game, by players.
+    pub fn games(&self) -> impl Iterator<Item = (&Players, &(Game, Clocks))> {
+        self.games.iter()
     }
 
     /// Whether `ancestor` is `descendant` or one of its stored predecessors

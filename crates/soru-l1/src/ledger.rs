@@ -1,0 +1,276 @@
+//! The L1's state at one block: implicit accounts, the smart rollups and
+//! the global inbox. Operations change it through a [`Scratch`], which
+//! remembers what each touched entry was so that a group whose content
+//! fails can be undone (Octez backtracks the group's earlier contents).
+
+use std::collections::BTreeMap;
+
+use soru_core::base58::{OperationHash, SmartRollupAddress};
+use soru_core::operation::PvmKind;
+use soru_core::{PublicKey, PublicKeyHash};
+use soru_protocol::inbox::Inbox;
+use soru_protocol::rollup::RollupState;
+
+use crate::error::L1Error;
+
+/// An implicit account (`tz1…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Spendable balance in mutez.
+    pub balance: u64,
+    /// The last counter used; the next operation carries `counter + 1`.
+    pub counter: u128,
+    /// The revealed public key.
+    pub manager: Option<PublicKey>,
+    /// Bonds frozen on rollups, in mutez.
+    pub bonds: BTreeMap<SmartRollupAddress, u64>,
+}
+
+impl Account {
+    /// Mutez frozen in bonds.
+    pub fn frozen(&self) -> u64 {
+        self.bonds.values().fold(0u64, |a, b| a.saturating_add(*b))
+    }
+}
+
+/// A smart rollup the chain hosts.
+#[derive(Debug, Clone)]
+pub struct Rollup {
+    /// The rules' state: commitments, stakers, games, outbox.
+    pub state: RollupState,
+    /// Its PVM.
+    pub kind: PvmKind,
+    /// blake2b-256 of the boot sector.
+    pub boot_sector_hash: [u8; 32],
+    /// The operation that originated it.
+    pub origination_operation: OperationHash,
+}
+
+/// The chain's state after a block.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub(crate) accounts: BTreeMap<PublicKeyHash, Account>,
+    pub(crate) rollups: BTreeMap<SmartRollupAddress, Rollup>,
+    /// The global rollup inbox, as of the last finalized level.
+    pub(crate) inbox: Inbox,
+    /// Counters of newly allocated accounts start here, so that an emptied
+    /// and refunded account cannot see its old operations replayed.
+    pub(crate) global_counter: u128,
+}
+
+impl Ledger {
+    /// A ledger with `accounts` funded (and revealed) and the inbox created.
+    pub fn new(accounts: impl IntoIterator<Item = (PublicKey, u64)>, inbox: Inbox) -> Self {
+        let accounts = accounts
+            .into_iter()
+            .map(|(key, balance)| {
+                (
+                    key.hash(),
+                    Account {
+                        balance,
+                        counter: 0,
+                        manager: Some(key),
+                        bonds: BTreeMap::new(),
+                    },
+                )
+            })
+            .collect();
+        Self {
+            accounts,
+            rollups: BTreeMap::new(),
+            inbox,
+            global_counter: 0,
+        }
+    }
+
+    /// An account, if allocated.
+    pub fn account(&self, pkh: &PublicKeyHash) -> Option<&Account> {
+        self.accounts.get(pkh)
+    }
+
+    /// Every allocated account.
+    pub fn accounts(&self) -> impl Iterator<Item = (&PublicKeyHash, &Account)> {
+        self.accounts.iter()
+    }
+
+    /// A rollup.
+    pub fn rollup(&self, address: &SmartRollupAddress) -> Option<&Rollup> {
+        self.rollups.get(address)
+    }
+
+    /// Every rollup, by address.
+    pub fn rollups(&self) -> impl Iterator<Item = (&SmartRollupAddress, &Rollup)> {
+        self.rollups.iter()
+    }
+
+    /// The global inbox as of the last finalized level.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    /// Removes `pkh` if it holds nothing (no balance, no bonds), as Tezos
+    /// removes emptied implicit accounts: its key must be revealed again.
+    pub(crate) fn deallocate_if_empty(&mut self, pkh: &PublicKeyHash) {
+        if self
+            .accounts
+            .get(pkh)
+            .is_some_and(|a| a.balance == 0 && a.bonds.is_empty())
+        {
+            self.accounts.remove(pkh);
+        }
+    }
+
+    /// Total mutez in accounts and bonds (for supply checks in tests).
+    pub fn total_mutez(&self) -> u128 {
+        self.accounts
+            .values()
+            .map(|a| u128::from(a.balance) + u128::from(a.frozen()))
+            .sum()
+    }
+}
+
+/// Changes to a [`Ledger`] that can be undone: the first time an entry is
+/// touched its old value is kept.
+#[derive(Debug)]
+pub(crate) struct Scratch<'a> {
+    ledger: &'a mut Ledger,
+    /// The block's inbox messages so far (serialized).
+    pub(crate) messages: &'a mut Vec<Vec<u8>>,
+    saved_accounts: BTreeMap<PublicKeyHash, Option<Account>>,
+    saved_rollups: BTreeMap<SmartRollupAddress, Option<Rollup>>,
+    saved_counter: u128,
+    saved_messages: usize,
+}
+
+impl<'a> Scratch<'a> {
+    pub(crate) fn new(ledger: &'a mut Ledger, messages: &'a mut Vec<Vec<u8>>) -> Self {
+        let saved_counter = ledger.global_counter;
+        let saved_messages = messages.len();
+        Self {
+            ledger,
+            messages,
+            saved_accounts: BTreeMap::new(),
+            saved_rollups: BTreeMap::new(),
+            saved_counter,
+            saved_messages,
+        }
+    }
+
+    pub(crate) fn ledger(&self) -> &Ledger {
+        self.ledger
+    }
+
+    fn save_account(&mut self, pkh: &PublicKeyHash) {
+        if !self.saved_accounts.contains_key(pkh) {
+            self.saved_accounts.insert(*pkh, self.ledger.accounts.get(pkh).cloned());
+        }
+    }
+
+    /// The account, for writing.
+    pub(crate) fn account_mut(&mut self, pkh: &PublicKeyHash) -> Option<&mut Account> {
+        self.save_account(pkh);
+        self.ledger.accounts.get_mut(pkh)
+    }
+
+    /// Allocates an empty account; its counter starts at the global one.
+    pub(crate) fn allocate(&mut self, pkh: &PublicKeyHash) -> &mut Account {
+        self.save_account(pkh);
+        self.ledger.global_counter += 1;
+        let counter = self.ledger.global_counter;
+        self.ledger.accounts.entry(*pkh).or_insert_with(|| Account {
+            balance: 0,
+            counter,
+            manager: None,
+            bonds: BTreeMap::new(),
+        })
+    }
+
+    /// Adds `amount` (signed) to a balance; refuses underflow and overflow.
+    pub(crate) fn credit(&mut self, pkh: &PublicKeyHash, amount: i64) -> Result<(), L1Error> {
+        if !self.ledger.accounts.contains_key(pkh) {
+            if amount < 0 {
+                return Err(L1Error::EmptyImplicitContract(*pkh));
+            }
+            self.allocate(pkh);
+        }
+        let account = self.account_mut(pkh).ok_or(L1Error::EmptyImplicitContract(*pkh))?;
+        let balance = account.balance;
+        account.balance = if amount >= 0 {
+            balance.checked_add(amount.unsigned_abs()).ok_or(L1Error::TezOverflow)?
+        } else {
+            balance
+                .checked_sub(amount.unsigned_abs())
+                .ok_or(L1Error::BalanceTooLow {
+                    contract: *pkh,
+                    balance,
+                    amount: amount.unsigned_abs(),
+                })?
+        };
+        Ok(())
+    }
+
+    /// Adds `amount` (signed) to the bond of `pkh` on `rollup`.
+    pub(crate) fn change_bond(
+        &mut self,
+        pkh: &PublicKeyHash,
+        rollup: &SmartRollupAddress,
+        amount: i64,
+    ) -> Result<(), L1Error> {
+        let account = self.account_mut(pkh).ok_or(L1Error::EmptyImplicitContract(*pkh))?;
+        let bond = account.bonds.get(rollup).copied().unwrap_or(0);
+        let new = if amount >= 0 {
+            bond.checked_add(amount.unsigned_abs()).ok_or(L1Error::TezOverflow)?
+        } else {
+            bond.checked_sub(amount.unsigned_abs()).ok_or(L1Error::TezOverflow)?
+        };
+        if new == 0 {
+            account.bonds.remove(rollup);
+        } else {
+            account.bonds.insert(*rollup, new);
+        }
+        Ok(())
+    }
+
+    /// The rollup, for writing.
+    pub(crate) fn rollup_mut(&mut self, address: &SmartRollupAddress) -> Result<&mut Rollup, L1Error> {
+        if !self.saved_rollups.contains_key(address) {
+            let old = self.ledger.rollups.get(address).cloned();
+            self.saved_rollups.insert(*address, old);
+        }
+        self.ledger
+            .rollups
+            .get_mut(address)
+            .ok_or(L1Error::SmartRollupDoesNotExist(*address))
+    }
+
+    /// Adds a new rollup.
+    pub(crate) fn insert_rollup(&mut self, rollup: Rollup) {
+        let address = rollup.state.address;
+        if !self.saved_rollups.contains_key(&address) {
+            let old = self.ledger.rollups.get(&address).cloned();
+            self.saved_rollups.insert(address, old);
+        }
+        self.ledger.rollups.insert(address, rollup);
+    }
+
+    /// Keeps every change.
+    pub(crate) fn commit(self) {}
+
+    /// Undoes every change made through this scratch.
+    pub(crate) fn rollback(self) {
+        for (pkh, old) in self.saved_accounts {
+            match old {
+                Some(account) => self.ledger.accounts.insert(pkh, account),
+                None => self.ledger.accounts.remove(&pkh),
+            };
+        }
+        for (address, old) in self.saved_rollups {
+            match old {
+                Some(rollup) => self.ledger.rollups.insert(address, rollup),
+                None => self.ledger.rollups.remove(&address),
+            };
+        }
+        self.ledger.global_counter = self.saved_counter;
+        self.messages.truncate(self.saved_messages);
+    }
+}
