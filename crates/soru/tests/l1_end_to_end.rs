@@ -1,0 +1,394 @@
+//! End to end with a real `soru l1` process on a loopback port: the `echo`
+//! rollup is originated in a reveal + originate group, messages are added,
+//! the rollup core rebuilds the inbox from the blocks' receipts and proves
+//! a message against the L1's inbox, a commitment computed by running the
+//! kernel is published and cemented, and a restarted process serves the
+//! same chain.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use soru_core::base58::{CommitmentHash, SmartRollupAddress};
+use soru_core::encoding::{Bytes, Nat};
+use soru_core::micheline::Micheline;
+use soru_core::operation::{ManagerOperation, OperationKind, PvmKind, UnsignedOperation};
+use soru_core::params::ProtocolParams;
+use soru_core::{BlockHash, Contract, PublicKeyHash, SecretKey};
+use soru_l1::chain::BOOTSTRAP_SECRET_KEYS;
+use soru_node::l1_block::{inbox_messages, BlockHeader};
+use soru_node::{CoreConfig, RollupCore};
+use soru_protocol::inbox::Inbox;
+use soru_pvm::PvmConfig;
+
+const ECHO: &[u8] = include_bytes!("../../../kernels/wasm/echo.wasm");
+
+/// A `soru l1` process, killed when dropped.
+struct L1 {
+    child: Child,
+    url: String,
+}
+
+impl L1 {
+    fn start(dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_soru"))
+            .args(["l1", "run", "--manual", "--rpc-addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("soru l1 starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split("RPC on ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .trim()
+            .to_string();
+        Self { child, url }
+    }
+
+    fn get(&self, path: &str) -> Value {
+        ureq::get(&format!("{}{path}", self.url))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .into_json()
+            .unwrap()
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Result<Value, (u16, Value)> {
+        match ureq::post(&format!("{}{path}", self.url)).send_json(body.clone()) {
+            Ok(response) => Ok(response.into_json().unwrap()),
+            Err(ureq::Error::Status(code, response)) => Err((code, response.into_json().unwrap_or(Value::Null))),
+            Err(e) => panic!("POST {path}: {e}"),
+        }
+    }
+
+    fn bake(&self) -> u32 {
+        let head = self.post("/soru/bake", &json!({})).unwrap();
+        head["level"].as_u64().unwrap() as u32
+    }
+
+    fn head_level(&self) -> u32 {
+        self.get("/chains/main/blocks/head/header")["level"].as_u64().unwrap() as u32
+    }
+
+    fn counter(&self, pkh: &PublicKeyHash) -> u128 {
+        let counter = self.get(&format!("/chains/main/blocks/head/context/contracts/{pkh}/counter"));
+        counter.as_str().unwrap().parse().unwrap()
+    }
+
+    /// Signs `kinds` as one group from `key` and injects it.
+    fn inject(&self, key: &SecretKey, kinds: Vec<(OperationKind, u64, u64)>) -> Result<String, (u16, Value)> {
+        let source = key.public_key().hash();
+        let first = self.counter(&source) + 1;
+        let contents = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, gas, storage))| ManagerOperation {
+                source,
+                fee: Nat(200_000),
+                counter: Nat(first + i as u128),
+                gas_limit: Nat(gas.into()),
+                storage_limit: Nat(storage.into()),
+                kind,
+            })
+            .collect();
+        let branch: String = serde_json::from_value(self.get("/chains/main/blocks/head/hash")).unwrap();
+        let op = UnsignedOperation {
+            branch: BlockHash::from_base58(&branch).unwrap(),
+            contents,
+        }
+        .sign(key)
+        .unwrap();
+        self.post("/injection/operation", &json!(hex::encode(op.to_bytes())))
+            .map(|v| v.as_str().unwrap().to_string())
+    }
+
+    /// The content results of the head block's operation `hash`.
+    fn results(&self, hash: &str) -> Vec<Value> {
+        let block = self.get("/chains/main/blocks/head");
+        let op = block["operations"][3]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|op| op["hash"] == hash)
+            .unwrap_or_else(|| panic!("{hash} is not in the head block"))
+            .clone();
+        op["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["metadata"]["operation_result"].clone())
+            .collect()
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for L1 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bootstrap(i: usize) -> SecretKey {
+    SecretKey::from_base58(BOOTSTRAP_SECRET_KEYS[i]).unwrap()
+}
+
+fn block_inbox_hash(l1: &L1, level: u32) -> Inbox {
+    Inbox::from_json(&l1.get(&format!("/chains/main/blocks/{level}/context/smart_rollups/all/inbox"))).unwrap()
+}
+
+#[test]
+fn originate_add_messages_prove_publish_cement_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let l1 = L1::start(dir.path());
+    assert_eq!(l1.head_level(), 0);
+    assert!(l1.get("/chains/main/chain_id").as_str().unwrap().starts_with("Net"));
+    l1.bake();
+
+    // A fresh operator, funded, reveals and originates in one group.
+    let operator = SecretKey::ed25519_from_seed([42; 32]);
+    let operator_pkh = operator.public_key().hash();
+    let fund = OperationKind::Transaction {
+        amount: Nat(20_000_000_000u64.into()),
+        destination: Contract::Implicit(operator_pkh),
+        parameters: None,
+    };
+    l1.inject(&bootstrap(0), vec![(fund, 5_000, 300)]).unwrap();
+    l1.bake();
+    let reveal = OperationKind::Reveal {
+        public_key: operator.public_key(),
+        proof: None,
+    };
+    let originate = OperationKind::SmartRollupOriginate {
+        pvm_kind: PvmKind::Wasm,
+        kernel: Bytes(ECHO.to_vec()),
+        parameters_ty: Micheline::prim0("bytes").unwrap(),
+        whitelist: None,
+    };
+    let group = l1
+        .inject(&operator, vec![(reveal, 2_000, 0), (originate, 200_000, 6_572)])
+        .unwrap();
+    let origination_level = l1.bake();
+    let results = l1.results(&group);
+    assert_eq!(results[0]["status"], "applied");
+    assert_eq!(results[1]["status"], "applied", "{}", results[1]);
+    let rollup = SmartRollupAddress::from_base58(results[1]["address"].as_str().unwrap()).unwrap();
+    let genesis_hash = results[1]["genesis_commitment_hash"].as_str().unwrap().to_string();
+    let info = l1.get(&format!(
+        "/chains/main/blocks/head/context/smart_rollups/smart_rollup/{rollup}/genesis_info"
+    ));
+    assert_eq!(info["commitment_hash"], genesis_hash.as_str());
+    assert_eq!(info["level"], origination_level);
+
+    // The rollup node's core, from the L1's inbox at the origination block.
+    let params = ProtocolParams::sandbox();
+    let node_dir = tempfile::tempdir().unwrap();
+    let mut core = RollupCore::create(
+        node_dir.path(),
+        CoreConfig {
+            rollup,
+            origination_level,
+            commitment_period: params.smart_rollup.commitment_period_in_blocks,
+            past_commitment_periods: vec![],
+            pvm: PvmConfig::from_params(&params.smart_rollup.pvm),
+        },
+        ECHO,
+        block_inbox_hash(&l1, origination_level),
+        Arc::new(soru_fast::NoReveals),
+    )
+    .unwrap();
+    assert_eq!(
+        core.last_commitment().0.to_base58(),
+        genesis_hash,
+        "the L1 and the node agree on genesis"
+    );
+
+    // Messages over several blocks, from another account.
+    let sender = bootstrap(1);
+    for i in 0..6u32 {
+        if i % 2 == 0 {
+            let messages = (0..=i)
+                .map(|j| Bytes(format!("message {j} at {i}").into_bytes()))
+                .collect();
+            l1.inject(
+                &sender,
+                vec![(OperationKind::SmartRollupAddMessages { messages }, 5_000, 0)],
+            )
+            .unwrap();
+        }
+        l1.bake();
+    }
+
+    // The core follows the blocks and checks every level's inbox hash.
+    let mut commitments = Vec::new();
+    let follow = |core: &mut RollupCore, commitments: &mut Vec<(CommitmentHash, soru_core::Commitment)>, to: u32| {
+        for level in core.head().level + 1..=to {
+            let block = l1.get(&format!("/chains/main/blocks/{level}"));
+            let predecessor = l1.get(&format!("/chains/main/blocks/{}", level - 1));
+            let messages = inbox_messages(&block).unwrap();
+            let info = BlockHeader::of_block(&predecessor).unwrap().info();
+            let l1_inbox = block_inbox_hash(&l1, level);
+            let processed = core.process_level(info, None, &messages, l1_inbox.hash()).unwrap();
+            commitments.extend(processed.commitment);
+        }
+    };
+    let head = l1.head_level();
+    follow(&mut core, &mut commitments, head);
+    assert!(!commitments.is_empty(), "a commitment period ended");
+
+    // A message proved against the L1's current inbox: at the third level
+    // after origination, after SOL and Info_per_level, "message 0 at 2".
+    let snapshot = block_inbox_hash(&l1, head).snapshot();
+    let message_level = origination_level + 3;
+    let (proof, input) = soru_protocol::inbox_proof::produce(core.archive(), &snapshot, message_level, 2).unwrap();
+    let proven = soru_protocol::inbox_proof::verify(&snapshot, message_level, 2, &proof)
+        .unwrap()
+        .unwrap();
+    assert_eq!(Some(proven.clone()), input);
+    assert_eq!(proven.counter, 2);
+    assert_eq!(proven.payload, b"\x01message 0 at 2".to_vec());
+
+    // Publish the first commitment (stake from bootstrap3), then cement it
+    // after the challenge window.
+    let (hash, commitment) = commitments[0];
+    let staker = bootstrap(2);
+    let publish = OperationKind::SmartRollupPublish { rollup, commitment };
+    let op = l1.inject(&staker, vec![(publish, 10_000, 0)]).unwrap();
+    l1.bake();
+    let results = l1.results(&op);
+    assert_eq!(results[0]["status"], "applied", "{}", results[0]);
+    assert_eq!(results[0]["staked_hash"], hash.to_base58());
+    let staked = l1.get(&format!(
+        "/chains/main/blocks/head/context/smart_rollups/smart_rollup/{rollup}/staker/{}/staked_on_commitment",
+        staker.public_key().hash()
+    ));
+    assert_eq!(staked["hash"], hash.to_base58());
+    let frozen = l1.get(&format!(
+        "/chains/main/blocks/head/context/contracts/{}/frozen_bonds",
+        staker.public_key().hash()
+    ));
+    assert_eq!(frozen, json!(params.smart_rollup.stake_amount.to_string()));
+
+    let cement = || OperationKind::SmartRollupCement { rollup };
+    let early = l1.inject(&staker, vec![(cement(), 10_000, 0)]).unwrap();
+    l1.bake();
+    let result = &l1.results(&early)[0];
+    assert_eq!(result["status"], "failed");
+    assert!(result["errors"][0]["id"]
+        .as_str()
+        .unwrap()
+        .ends_with("smart_rollup_commitment_too_recent"));
+    for _ in 0..params.smart_rollup.challenge_window_in_blocks {
+        l1.bake();
+    }
+    let cemented = l1.inject(&staker, vec![(cement(), 10_000, 0)]).unwrap();
+    l1.bake();
+    let result = &l1.results(&cemented)[0];
+    assert_eq!(result["status"], "applied", "{result}");
+    assert_eq!(result["commitment_hash"], hash.to_base58());
+    let lcc_path = format!(
+        "/chains/main/blocks/head/context/smart_rollups/smart_rollup/{rollup}/last_cemented_commitment_hash_with_level"
+    );
+    let lcc = l1.get(&lcc_path);
+    assert_eq!(lcc["hash"], hash.to_base58());
+
+    // A restart serves the same chain.
+    let head = l1.get("/chains/main/blocks/head/hash");
+    let balance_path = format!("/chains/main/blocks/head/context/contracts/{operator_pkh}/balance");
+    let balance = l1.get(&balance_path);
+    l1.stop();
+    let l1 = L1::start(dir.path());
+    assert_eq!(l1.get("/chains/main/blocks/head/hash"), head);
+    assert_eq!(l1.get(&balance_path), balance);
+    assert_eq!(l1.get(&lcc_path), lcc);
+    l1.bake();
+    assert!(l1.head_level() > 0);
+}
+
+#[test]
+fn monitor_heads_streams_new_heads_and_bad_requests_get_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let l1 = L1::start(dir.path());
+    let response = ureq::get(&format!("{}/monitor/heads/main", l1.url)).call().unwrap();
+    let mut reader = BufReader::new(response.into_reader());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["level"], 0);
+    l1.bake();
+    let mut next = String::new();
+    reader.read_line(&mut next).unwrap();
+    let next: Value = serde_json::from_str(&next).unwrap();
+    assert_eq!(next["level"], 1);
+    assert_eq!(next["predecessor"], first["hash"]);
+
+    // Malformed requests: 4xx with an Octez error list.
+    for (path, body) in [
+        ("/injection/operation", json!(42)),
+        ("/injection/operation", json!("zz")),
+        (
+            "/chains/main/blocks/head/helpers/forge/operations",
+            json!({"branch": 1}),
+        ),
+    ] {
+        let (code, error) = l1.post(path, &body).unwrap_err();
+        assert_eq!(code, 400, "{path}");
+        assert!(error[0]["id"].is_string(), "{error}");
+    }
+    let code = match ureq::get(&format!("{}/chains/main/blocks/nope", l1.url)).call() {
+        Err(ureq::Error::Status(code, _)) => code,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(code, 404);
+    let code = match ureq::post(&format!("{}/injection/operation", l1.url)).send_string("{not json") {
+        Err(ureq::Error::Status(code, _)) => code,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(code, 400);
+    // Block ids: head~N, level, hash.
+    l1.bake();
+    let one = l1.get("/chains/main/blocks/1/hash");
+    assert_eq!(l1.get("/chains/main/blocks/head~1/hash"), one);
+    assert_eq!(
+        l1.get(&format!("/chains/main/blocks/{}/hash", one.as_str().unwrap())),
+        one
+    );
+}
+
+#[test]
+fn a_new_branch_replaces_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let l1 = L1::start(dir.path());
+    for _ in 0..3 {
+        l1.bake();
+    }
+    let old_two = l1.get("/chains/main/blocks/2/hash");
+    let old_three = l1.get("/chains/main/blocks/3/hash");
+    let status = Command::new(env!("CARGO_BIN_EXE_soru"))
+        .args(["l1", "bake", "--from", "2", "--endpoint", &l1.url])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(l1.head_level(), 2);
+    assert_ne!(l1.get("/chains/main/blocks/2/hash"), old_two);
+    assert_eq!(
+        l1.get("/chains/main/blocks/head/header")["predecessor"],
+        l1.get("/chains/main/blocks/1/hash")
+    );
+    // The old branch's blocks are still readable by hash.
+    let old = l1.get(&format!("/chains/main/blocks/{}/header", old_three.as_str().unwrap()));
+    assert_eq!(old["level"], 3);
+}
