@@ -3,54 +3,12 @@
 
 use serde_json::{json, Value};
 use soru_core::params::ProtocolParams;
-use soru_protocol::game::{Clocks, Game, GameState, Player, Players};
+use soru_protocol::game::{Clocks, GameState, Player, Players};
 use soru_protocol::outbox::Access;
 use soru_protocol::rollup::Context;
 
 use crate::ledger::{Ledger, Rollup};
 use crate::rpc::{commitment_of, staker_of, RpcError, RpcResult};
-
-fn chunk_json(chunk: &soru_core::operation::DissectionChunk) -> Value {
-    serde_json::to_value(chunk).unwrap_or(Value::Null)
-}
-
-/// Octez's JSON of a game.
-pub fn game_json(game: &Game) -> Value {
-    let state = match &game.state {
-        GameState::Dissecting {
-            dissection,
-            default_number_of_sections,
-        } => json!({
-            "kind": "Dissecting",
-            "dissection": dissection.iter().map(chunk_json).collect::<Vec<_>>(),
-            "default_number_of_sections": default_number_of_sections,
-        }),
-        GameState::FinalMove {
-            agreed_start_chunk,
-            refuted_stop_chunk,
-        } => json!({
-            "kind": "Final_move",
-            "agreed_start_chunk": chunk_json(agreed_start_chunk),
-            "refuted_stop_chunk": chunk_json(refuted_stop_chunk),
-        }),
-    };
-    let snapshot = soru_protocol::inbox::Inbox {
-        level: game.inbox_snapshot.content.level,
-        old_levels_messages: game.inbox_snapshot.clone(),
-    }
-    .to_json();
-    json!({
-        "turn": match game.turn { Player::Alice => "alice", Player::Bob => "bob" },
-        "inbox_snapshot": snapshot["old_levels_messages"],
-        // No DAL: the genesis cell of the slots history.
-        "dal_snapshot": {"kind": "dal_skip_list", "skip_list": {
-            "index": "0", "content": {"kind": "unpublished", "level": 0, "index": 0}, "back_pointers": []
-        }},
-        "start_level": game.start_level,
-        "inbox_level": game.inbox_level,
-        "game_state": state,
-    })
-}
 
 fn clocks_json(clocks: &Clocks) -> Value {
     json!({"alice": clocks.alice, "bob": clocks.bob, "last_turn_level": clocks.last_turn_level})
@@ -121,9 +79,7 @@ pub(crate) fn route(rollup: &Rollup, ledger: &Ledger, params: &ProtocolParams, l
             let games: Vec<Value> = state
                 .games()
                 .filter(|(p, _)| p.alice == staker || p.bob == staker)
-                .map(
-                    |(players, (game, _))| json!({"game": game_json(game), "alice": players.alice, "bob": players.bob}),
-                )
+                .map(|(players, (game, _))| json!({"game": game.to_json(), "alice": players.alice, "bob": players.bob}))
                 .collect();
             Ok(json!(games))
         }

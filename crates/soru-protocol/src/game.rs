@@ -154,6 +154,98 @@ pub enum MoveOutcome {
     Ended(GameResult, Vec<BalanceUpdate>),
 }
 
+impl Game {
+    /// The game as Octez's RPC writes it (`…/staker/<pkh>/games`). soru's
+    /// L1 has no DAL: `dal_snapshot` is the slots history's genesis cell.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let chunk = |c: &DissectionChunk| serde_json::to_value(c).unwrap_or(serde_json::Value::Null);
+        let state = match &self.state {
+            GameState::Dissecting {
+                dissection,
+                default_number_of_sections,
+            } => json!({
+                "kind": "Dissecting",
+                "dissection": dissection.iter().map(chunk).collect::<Vec<_>>(),
+                "default_number_of_sections": default_number_of_sections,
+            }),
+            GameState::FinalMove {
+                agreed_start_chunk,
+                refuted_stop_chunk,
+            } => json!({
+                "kind": "Final_move",
+                "agreed_start_chunk": chunk(agreed_start_chunk),
+                "refuted_stop_chunk": chunk(refuted_stop_chunk),
+            }),
+        };
+        let snapshot = Inbox {
+            level: self.inbox_snapshot.content.level,
+            old_levels_messages: self.inbox_snapshot.clone(),
+        }
+        .to_json();
+        json!({
+            "turn": match self.turn { Player::Alice => "alice", Player::Bob => "bob" },
+            "inbox_snapshot": snapshot["old_levels_messages"],
+            "dal_snapshot": {"kind": "dal_skip_list", "skip_list": {
+                "index": "0", "content": {"kind": "unpublished", "level": 0, "index": 0}, "back_pointers": []
+            }},
+            "start_level": self.start_level,
+            "inbox_level": self.inbox_level,
+            "game_state": state,
+        })
+    }
+
+    /// Reads what [`Game::to_json`] writes.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
+        use serde_json::Value;
+        let level = |v: &Value, what: &str| -> Result<u32, String> {
+            v.get(what)
+                .and_then(Value::as_u64)
+                .and_then(|l| u32::try_from(l).ok())
+                .ok_or_else(|| format!("no {what}"))
+        };
+        let turn = match value.get("turn").and_then(Value::as_str) {
+            Some("alice") => Player::Alice,
+            Some("bob") => Player::Bob,
+            _ => return Err("no turn".into()),
+        };
+        let snapshot = value.get("inbox_snapshot").ok_or("no inbox_snapshot")?;
+        let snapshot_level = snapshot
+            .get("content")
+            .and_then(|c| c.get("level"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let inbox = Inbox::from_json(&serde_json::json!({"level": snapshot_level, "old_levels_messages": snapshot}))?;
+        let chunk = |v: Option<&Value>, what: &str| -> Result<DissectionChunk, String> {
+            serde_json::from_value(v.cloned().unwrap_or(Value::Null)).map_err(|e| format!("{what}: {e}"))
+        };
+        let state = value.get("game_state").ok_or("no game_state")?;
+        let state = match state.get("kind").and_then(Value::as_str) {
+            Some("Dissecting") => GameState::Dissecting {
+                dissection: serde_json::from_value(state.get("dissection").cloned().unwrap_or(Value::Null))
+                    .map_err(|e| format!("dissection: {e}"))?,
+                default_number_of_sections: state
+                    .get("default_number_of_sections")
+                    .and_then(Value::as_u64)
+                    .and_then(|n| u8::try_from(n).ok())
+                    .ok_or("no default_number_of_sections")?,
+            },
+            Some("Final_move") => GameState::FinalMove {
+                agreed_start_chunk: chunk(state.get("agreed_start_chunk"), "agreed_start_chunk")?,
+                refuted_stop_chunk: chunk(state.get("refuted_stop_chunk"), "refuted_stop_chunk")?,
+            },
+            _ => return Err("unknown game_state kind".into()),
+        };
+        Ok(Self {
+            turn,
+            inbox_snapshot: inbox.old_levels_messages,
+            start_level: level(value, "start_level")?,
+            inbox_level: level(value, "inbox_level")?,
+            state,
+        })
+    }
+}
+
 /// Why a game operation was refused (Octez's error names).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GameError {

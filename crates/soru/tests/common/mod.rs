@@ -1,0 +1,145 @@
+//! Helpers shared by the end-to-end tests: a `soru l1` process on a
+//! loopback port and a small client for its RPC.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+use soru_core::encoding::Nat;
+use soru_core::operation::{ManagerOperation, OperationKind, UnsignedOperation};
+use soru_core::{BlockHash, PublicKeyHash, SecretKey};
+use soru_l1::chain::BOOTSTRAP_SECRET_KEYS;
+use soru_protocol::inbox::Inbox;
+
+pub(crate) const ECHO: &[u8] = include_bytes!("../../../../kernels/wasm/echo.wasm");
+
+/// A `soru l1` process, killed when dropped.
+pub(crate) struct L1 {
+    child: Child,
+    pub(crate) url: String,
+}
+
+impl L1 {
+    pub(crate) fn start(dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_soru"))
+            .args(["l1", "run", "--manual", "--rpc-addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("soru l1 starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split("RPC on ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .trim()
+            .to_string();
+        Self { child, url }
+    }
+
+    pub(crate) fn get(&self, path: &str) -> Value {
+        ureq::get(&format!("{}{path}", self.url))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .into_json()
+            .unwrap()
+    }
+
+    pub(crate) fn post(&self, path: &str, body: &Value) -> Result<Value, (u16, Value)> {
+        match ureq::post(&format!("{}{path}", self.url)).send_json(body.clone()) {
+            Ok(response) => Ok(response.into_json().unwrap()),
+            Err(ureq::Error::Status(code, response)) => Err((code, response.into_json().unwrap_or(Value::Null))),
+            Err(e) => panic!("POST {path}: {e}"),
+        }
+    }
+
+    pub(crate) fn bake(&self) -> u32 {
+        let head = self.post("/soru/bake", &json!({})).unwrap();
+        head["level"].as_u64().unwrap() as u32
+    }
+
+    pub(crate) fn head_level(&self) -> u32 {
+        self.get("/chains/main/blocks/head/header")["level"].as_u64().unwrap() as u32
+    }
+
+    pub(crate) fn counter(&self, pkh: &PublicKeyHash) -> u128 {
+        let counter = self.get(&format!("/chains/main/blocks/head/context/contracts/{pkh}/counter"));
+        counter.as_str().unwrap().parse().unwrap()
+    }
+
+    /// Signs `kinds` as one group from `key` and injects it.
+    pub(crate) fn inject(
+        &self,
+        key: &SecretKey,
+        kinds: Vec<(OperationKind, u64, u64)>,
+    ) -> Result<String, (u16, Value)> {
+        let source = key.public_key().hash();
+        let first = self.counter(&source) + 1;
+        let contents = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, gas, storage))| ManagerOperation {
+                source,
+                fee: Nat(200_000),
+                counter: Nat(first + i as u128),
+                gas_limit: Nat(gas.into()),
+                storage_limit: Nat(storage.into()),
+                kind,
+            })
+            .collect();
+        let branch: String = serde_json::from_value(self.get("/chains/main/blocks/head/hash")).unwrap();
+        let op = UnsignedOperation {
+            branch: BlockHash::from_base58(&branch).unwrap(),
+            contents,
+        }
+        .sign(key)
+        .unwrap();
+        self.post("/injection/operation", &json!(hex::encode(op.to_bytes())))
+            .map(|v| v.as_str().unwrap().to_string())
+    }
+
+    /// The content results of the head block's operation `hash`.
+    pub(crate) fn results(&self, hash: &str) -> Vec<Value> {
+        let block = self.get("/chains/main/blocks/head");
+        let op = block["operations"][3]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|op| op["hash"] == hash)
+            .unwrap_or_else(|| panic!("{hash} is not in the head block"))
+            .clone();
+        op["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["metadata"]["operation_result"].clone())
+            .collect()
+    }
+
+    pub(crate) fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for L1 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn bootstrap(i: usize) -> SecretKey {
+    SecretKey::from_base58(BOOTSTRAP_SECRET_KEYS[i]).unwrap()
+}
+
+pub(crate) fn block_inbox_hash(l1: &L1, level: u32) -> Inbox {
+    Inbox::from_json(&l1.get(&format!("/chains/main/blocks/{level}/context/smart_rollups/all/inbox"))).unwrap()
+}
