@@ -396,22 +396,20 @@ impl Chain {
             .ok_or_else(unknown)
     }
 
+    /// The main chain's blocks an operation for `next_level` may branch
+    /// on: the last `max_operations_time_to_live` (blocks are indexed by level).
+    fn live_range(&self, next_level: u32) -> &[BlockInfo] {
+        let oldest = next_level.saturating_sub(self.config.params.max_operations_time_to_live) as usize;
+        &self.blocks[oldest.min(self.blocks.len())..]
+    }
+
     fn live_blocks(&self, next_level: u32) -> BTreeSet<BlockHash> {
-        let ttl = self.config.params.max_operations_time_to_live;
-        let oldest = next_level.saturating_sub(ttl);
-        self.blocks
-            .iter()
-            .filter(|b| b.header.level >= oldest)
-            .map(|b| b.hash)
-            .collect()
+        self.live_range(next_level).iter().map(|b| b.hash).collect()
     }
 
     fn included_since(&self, next_level: u32) -> BTreeSet<OperationHash> {
-        let ttl = self.config.params.max_operations_time_to_live;
-        let oldest = next_level.saturating_sub(ttl);
-        self.blocks
+        self.live_range(next_level)
             .iter()
-            .filter(|b| b.header.level >= oldest)
             .flat_map(|b| b.operations.iter().copied())
             .collect()
     }

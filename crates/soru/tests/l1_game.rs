@@ -21,7 +21,7 @@ use soru_core::params::ProtocolParams;
 use soru_core::{Commitment, PublicKeyHash, SecretKey};
 use soru_node::l1_block::{inbox_messages, BlockHeader};
 use soru_node::{CoreConfig, PvmClaims, RollupCore};
-use soru_protocol::game::{Game, Players, Tick};
+use soru_protocol::game::{Game, GameState, Players, Tick};
 use soru_protocol::strategy::{honest_move, Claims};
 use soru_pvm::{Pvm, PvmConfig};
 
@@ -195,23 +195,29 @@ impl Setup {
         value.as_str().unwrap().parse().unwrap()
     }
 
-    /// The honest staker starts the game; returns the two views.
-    fn start(&self) -> (View, View) {
+    /// The refuter (the honest staker, or the other) starts the game;
+    /// returns the two views.
+    fn start(&self, honest_refutes: bool) -> (View, View) {
         // A game starts once the next commitment period has ended (its
         // inbox is the snapshot the inputs are proved against).
         let period = ProtocolParams::sandbox().smart_rollup.commitment_period_in_blocks;
         while self.l1.head_level() < self.commit_level + period {
             self.l1.bake();
         }
+        let (refuter, defender, mine, theirs) = if honest_refutes {
+            (&self.honest, &self.dishonest, &self.honest_hash, &self.dishonest_hash)
+        } else {
+            (&self.dishonest, &self.honest, &self.dishonest_hash, &self.honest_hash)
+        };
         let start = OperationKind::SmartRollupRefute {
             rollup: self.rollup,
-            opponent: self.dishonest.public_key().hash(),
+            opponent: defender.public_key().hash(),
             refutation: Refutation::Start {
-                player_commitment_hash: self.honest_hash.parse().unwrap(),
-                opponent_commitment_hash: self.dishonest_hash.parse().unwrap(),
+                player_commitment_hash: mine.parse().unwrap(),
+                opponent_commitment_hash: theirs.parse().unwrap(),
             },
         };
-        let op = self.l1.inject(&self.honest, vec![(start, 20_000, 0)]).unwrap();
+        let op = self.l1.inject(refuter, vec![(start, 20_000, 0)]).unwrap();
         self.l1.bake();
         assert_eq!(
             self.l1.results(&op)[0]["status"],
@@ -225,9 +231,11 @@ impl Setup {
         (honest, dishonest)
     }
 
-    /// Plays the mover's honest move with its view; returns the receipt.
-    fn play(&self, honest_view: &mut View, dishonest_view: &mut View) -> Value {
+    /// Plays the mover's honest move with its view; returns the receipt
+    /// and whether the game was in its final move.
+    fn play(&self, honest_view: &mut View, dishonest_view: &mut View) -> (Value, bool) {
         let (game, alice, bob) = self.game(&self.honest.public_key().hash()).expect("a game");
+        let final_move = matches!(game.state, GameState::FinalMove { .. });
         let mover = Players::new(alice, bob).staker(game.turn);
         let honest_pkh = self.honest.public_key().hash();
         let (key, opponent, view) = if mover == honest_pkh {
@@ -249,7 +257,44 @@ impl Setup {
         self.l1.bake();
         let result = self.l1.results(&op)[0].clone();
         assert_eq!(result["status"], "applied", "{result}");
-        result
+        (result, final_move)
+    }
+
+    /// Plays until the game ends; returns the last receipt, the number of
+    /// moves and whether a final move was played.
+    fn play_to_the_end(&self, honest: &mut View, dishonest: &mut View) -> (Value, usize, bool) {
+        let mut final_move = false;
+        for moves in 1..80 {
+            let (result, in_final_move) = self.play(honest, dishonest);
+            final_move |= in_final_move;
+            if result["game_status"] != "ongoing" {
+                return (result, moves, final_move);
+            }
+        }
+        panic!("the game did not end");
+    }
+
+    /// The honest staker won by the moves: the other's bond burnt, half of
+    /// it paid to the honest one.
+    fn assert_honest_won(&self, result: &Value) {
+        let stake = ProtocolParams::sandbox().smart_rollup.stake_amount;
+        let (honest_pkh, dishonest_pkh) = (self.honest.public_key().hash(), self.dishonest.public_key().hash());
+        assert_eq!(result["game_status"]["result"]["kind"], "loser", "{result}");
+        assert_eq!(result["game_status"]["result"]["player"], dishonest_pkh.to_base58());
+        assert_eq!(result["game_status"]["result"]["reason"], "conflict_resolved");
+        let updates = result["balance_updates"].as_array().unwrap();
+        let reward = (stake / 2).to_string();
+        assert!(updates
+            .iter()
+            .any(|u| u["contract"] == honest_pkh.to_base58() && u["change"] == reward.as_str()));
+        assert!(updates.iter().any(
+            |u| u["category"] == "smart_rollup_refutation_punishments" && u["change"] == stake.to_string().as_str()
+        ));
+        assert_eq!(self.balance(&dishonest_pkh, "frozen_bonds"), 0);
+        assert_eq!(self.balance(&honest_pkh, "frozen_bonds"), stake);
+        assert!(self.game(&honest_pkh).is_none(), "the game is over");
+        let stakers = self.l1.get(&rollup_path(&self.rollup, "stakers"));
+        assert_eq!(stakers, serde_json::json!([honest_pkh.to_base58()]));
     }
 }
 
@@ -257,36 +302,25 @@ impl Setup {
 fn the_honest_staker_wins_a_game_played_through_the_rpc() {
     let s = setup();
     let stake = ProtocolParams::sandbox().smart_rollup.stake_amount;
-    let (honest_pkh, dishonest_pkh) = (s.honest.public_key().hash(), s.dishonest.public_key().hash());
-    assert_eq!(s.balance(&dishonest_pkh, "frozen_bonds"), stake);
-    let (mut honest, mut dishonest) = s.start();
-    let mut moves = 0;
-    let result = loop {
-        moves += 1;
-        assert!(moves < 80, "the game did not end");
-        let result = s.play(&mut honest, &mut dishonest);
-        if result["game_status"] != "ongoing" {
-            break result;
-        }
-    };
+    assert_eq!(s.balance(&s.dishonest.public_key().hash(), "frozen_bonds"), stake);
+    let (mut honest, mut dishonest) = s.start(true);
+    let (result, moves, _) = s.play_to_the_end(&mut honest, &mut dishonest);
     // Cycle-aligned dissections down to one tick, then the proof.
     assert!((5..60).contains(&moves), "{moves} moves");
-    assert_eq!(result["game_status"]["result"]["kind"], "loser", "{result}");
-    assert_eq!(result["game_status"]["result"]["player"], dishonest_pkh.to_base58());
-    assert_eq!(result["game_status"]["result"]["reason"], "conflict_resolved");
-    let updates = result["balance_updates"].as_array().unwrap();
-    let reward = (stake / 2).to_string();
-    assert!(updates
-        .iter()
-        .any(|u| u["contract"] == honest_pkh.to_base58() && u["change"] == reward.as_str()));
-    assert!(updates
-        .iter()
-        .any(|u| u["category"] == "smart_rollup_refutation_punishments" && u["change"] == stake.to_string()));
-    assert_eq!(s.balance(&dishonest_pkh, "frozen_bonds"), 0);
-    assert_eq!(s.balance(&honest_pkh, "frozen_bonds"), stake);
-    assert!(s.game(&honest_pkh).is_none(), "the game is over");
-    let stakers = s.l1.get(&rollup_path(&s.rollup, "stakers"));
-    assert_eq!(stakers, serde_json::json!([honest_pkh.to_base58()]));
+    s.assert_honest_won(&result);
+}
+
+#[test]
+fn the_honest_defender_wins_with_the_final_move() {
+    let s = setup();
+    let (mut honest, mut dishonest) = s.start(false);
+    let (result, moves, final_move) = s.play_to_the_end(&mut honest, &mut dishonest);
+    assert!((5..60).contains(&moves), "{moves} moves");
+    assert!(
+        final_move,
+        "the other staker's proof did not refute; the honest one proved in the final move"
+    );
+    s.assert_honest_won(&result);
 }
 
 #[test]
@@ -294,9 +328,9 @@ fn a_staker_who_stops_playing_loses_by_timeout() {
     let s = setup();
     let stake = ProtocolParams::sandbox().smart_rollup.stake_amount;
     let (honest_pkh, dishonest_pkh) = (s.honest.public_key().hash(), s.dishonest.public_key().hash());
-    let (mut honest, mut dishonest) = s.start();
+    let (mut honest, mut dishonest) = s.start(true);
     // The refuter's first dissection; then the other side never answers.
-    let result = s.play(&mut honest, &mut dishonest);
+    let (result, _) = s.play(&mut honest, &mut dishonest);
     assert_eq!(result["game_status"], "ongoing");
     let players = Players::new(honest_pkh, dishonest_pkh);
     let timeout_path = rollup_path(
