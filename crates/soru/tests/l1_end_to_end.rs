@@ -179,6 +179,106 @@ fn originate_add_messages_prove_publish_cement_and_restart() {
     let lcc = l1.get(&lcc_path);
     assert_eq!(lcc["hash"], hash.to_base58());
 
+    // The other context and helper RPCs, on this chain.
+    let path = |rest: &str| format!("/chains/main/blocks/head/context/smart_rollups/smart_rollup/{rollup}/{rest}");
+    assert_eq!(
+        l1.get("/chains/main/blocks/head/context/smart_rollups/all"),
+        json!([rollup.to_base58()])
+    );
+    assert_eq!(l1.get(&path("kind")), json!("wasm_2_0_0"));
+    let stored = l1.get(&path(&format!("commitment/{hash}")));
+    assert_eq!(stored["inbox_level"], commitment.inbox_level);
+    assert_eq!(stored["compressed_state"], commitment.compressed_state.to_base58());
+    assert_eq!(
+        l1.get(&path(&format!("inbox_level/{}/commitments", commitment.inbox_level))),
+        Value::Null,
+        "cemented"
+    );
+    assert_eq!(
+        l1.get(&path(&format!("commitment/{hash}/can_be_cemented"))),
+        json!(false)
+    );
+    assert_eq!(l1.get(&path("whitelist")), Value::Null);
+    assert_eq!(l1.get(&path("last_whitelist_update")), Value::Null);
+    let staker_pkh = staker.public_key().hash();
+    assert_eq!(
+        l1.get(&path(&format!("staker1/{staker_pkh}/staker2/{operator_pkh}/timeout"))),
+        Value::Null
+    );
+    assert_eq!(l1.get(&path(&format!("staker/{staker_pkh}/games"))), json!([]));
+    let ticket = json!({"ticketer": "KT1ThEdxfUcWUwqsdergy3QnbCWGHSUHeHJq", "content_type": {"prim": "unit"}, "content": {"prim": "Unit"}});
+    assert_eq!(l1.post(&path("ticket_balance"), &ticket).unwrap(), json!("0"));
+    assert_eq!(l1.post(&path("ticket_balance"), &json!({})).unwrap_err().0, 400);
+    let manager_key = format!("/chains/main/blocks/head/context/contracts/{operator_pkh}/manager_key");
+    assert_eq!(l1.get(&manager_key), json!(operator.public_key().to_base58()));
+    let fresh = SecretKey::ed25519_from_seed([43; 32]).public_key().hash();
+    assert_eq!(
+        l1.get(&format!(
+            "/chains/main/blocks/head/context/contracts/{fresh}/manager_key"
+        )),
+        Value::Null
+    );
+    assert!(l1.get("/chains/main/blocks/head/context/constants")["smart_rollup_stake_amount"].is_string());
+    assert_eq!(
+        l1.get("/chains/main/blocks/head/protocols")["protocol"],
+        soru_l1::PROTOCOL_HASH
+    );
+    assert!(l1.get("/version")["network_version"]["chain_name"]
+        .as_str()
+        .unwrap()
+        .contains("SANDBOXED"));
+
+    // Forge, simulate and preapply an add_messages: the forged bytes are
+    // soru-core's, the simulation applies on a copy of the head, preapply
+    // checks the signature.
+    let branch = l1.get("/chains/main/blocks/head/hash");
+    let sender_pkh = sender.public_key().hash();
+    let content = json!({
+        "kind": "smart_rollup_add_messages", "source": sender_pkh, "fee": "20000",
+        "counter": (l1.counter(&sender_pkh) + 1).to_string(), "gas_limit": "5000", "storage_limit": "0",
+        "message": ["0102"],
+    });
+    let unsigned = json!({"branch": branch, "contents": [content]});
+    let forged = l1
+        .post("/chains/main/blocks/head/helpers/forge/operations", &unsigned)
+        .unwrap();
+    let op: soru_core::operation::UnsignedOperation = serde_json::from_value(unsigned.clone()).unwrap();
+    assert_eq!(forged, json!(hex::encode(op.forge())));
+    let simulated = l1
+        .post(
+            "/chains/main/blocks/head/helpers/scripts/simulate_operation",
+            &json!({"operation": unsigned, "chain_id": l1.get("/chains/main/chain_id")}),
+        )
+        .unwrap();
+    let result = &simulated["contents"][0]["metadata"]["operation_result"];
+    assert_eq!(result["status"], "applied", "{simulated}");
+    assert!(result["consumed_milligas"].as_str().unwrap().parse::<u64>().unwrap() > 100_000);
+    let signed = op.clone().sign(&sender).unwrap();
+    let mut preapply = unsigned.clone();
+    preapply["signature"] = json!(signed.signature.to_generic_base58());
+    preapply["protocol"] = json!(soru_l1::PROTOCOL_HASH);
+    let applied = l1
+        .post(
+            "/chains/main/blocks/head/helpers/preapply/operations",
+            &json!([preapply.clone()]),
+        )
+        .unwrap();
+    assert_eq!(
+        applied[0]["contents"][0]["metadata"]["operation_result"]["status"],
+        "applied"
+    );
+    preapply["signature"] = json!(soru_core::Signature::from_bytes([0; 64]).to_generic_base58());
+    let (code, error) = l1
+        .post(
+            "/chains/main/blocks/head/helpers/preapply/operations",
+            &json!([preapply]),
+        )
+        .unwrap_err();
+    assert_eq!(code, 400);
+    assert_eq!(error[0]["id"], "proto.alpha.operation.invalid_signature");
+    let pending = l1.get("/chains/main/mempool/pending_operations");
+    assert_eq!(pending["validated"], json!([]), "simulations inject nothing");
+
     // A restart serves the same chain.
     let head = l1.get("/chains/main/blocks/head/hash");
     let balance_path = format!("/chains/main/blocks/head/context/contracts/{operator_pkh}/balance");
