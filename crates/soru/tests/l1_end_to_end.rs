@@ -9,20 +9,16 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
-use common::{block_inbox_hash, bootstrap, ECHO, L1};
+use common::{block_inbox_hash, bootstrap, follow, rollup_core, ECHO, L1};
 
 use serde_json::{json, Value};
-use soru_core::base58::{CommitmentHash, SmartRollupAddress};
+use soru_core::base58::SmartRollupAddress;
 use soru_core::encoding::{Bytes, Nat};
 use soru_core::micheline::Micheline;
 use soru_core::operation::{OperationKind, PvmKind};
 use soru_core::params::ProtocolParams;
 use soru_core::{Contract, SecretKey};
-use soru_node::l1_block::{inbox_messages, BlockHeader};
-use soru_node::{CoreConfig, RollupCore};
-use soru_pvm::PvmConfig;
 
 #[test]
 fn originate_add_messages_prove_publish_cement_and_restart() {
@@ -70,20 +66,7 @@ fn originate_add_messages_prove_publish_cement_and_restart() {
     // The rollup node's core, from the L1's inbox at the origination block.
     let params = ProtocolParams::sandbox();
     let node_dir = tempfile::tempdir().unwrap();
-    let mut core = RollupCore::create(
-        node_dir.path(),
-        CoreConfig {
-            rollup,
-            origination_level,
-            commitment_period: params.smart_rollup.commitment_period_in_blocks,
-            past_commitment_periods: vec![],
-            pvm: PvmConfig::from_params(&params.smart_rollup.pvm),
-        },
-        ECHO,
-        block_inbox_hash(&l1, origination_level),
-        Arc::new(soru_fast::NoReveals),
-    )
-    .unwrap();
+    let mut core = rollup_core(&l1, node_dir.path(), rollup, origination_level);
     assert_eq!(
         core.last_commitment().0.to_base58(),
         genesis_hash,
@@ -107,20 +90,8 @@ fn originate_add_messages_prove_publish_cement_and_restart() {
     }
 
     // The core follows the blocks and checks every level's inbox hash.
-    let mut commitments = Vec::new();
-    let follow = |core: &mut RollupCore, commitments: &mut Vec<(CommitmentHash, soru_core::Commitment)>, to: u32| {
-        for level in core.head().level + 1..=to {
-            let block = l1.get(&format!("/chains/main/blocks/{level}"));
-            let predecessor = l1.get(&format!("/chains/main/blocks/{}", level - 1));
-            let messages = inbox_messages(&block).unwrap();
-            let info = BlockHeader::of_block(&predecessor).unwrap().info();
-            let l1_inbox = block_inbox_hash(&l1, level);
-            let processed = core.process_level(info, None, &messages, l1_inbox.hash()).unwrap();
-            commitments.extend(processed.commitment);
-        }
-    };
     let head = l1.head_level();
-    follow(&mut core, &mut commitments, head);
+    let commitments = follow(&l1, &mut core, head);
     assert!(!commitments.is_empty(), "a commitment period ended");
 
     // A message proved against the L1's current inbox: at the third level

@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{block_inbox_hash, bootstrap, ECHO, L1};
+use common::{bootstrap, follow, pvm_config, rollup_core, ECHO, L1};
 use serde_json::Value;
 use soru_core::base58::{SmartRollupAddress, StateHash};
 use soru_core::encoding::{Bytes, Nat};
@@ -19,11 +19,10 @@ use soru_core::micheline::Micheline;
 use soru_core::operation::{OperationKind, PvmKind, Refutation, RefutationProof, Stakers};
 use soru_core::params::ProtocolParams;
 use soru_core::{Commitment, PublicKeyHash, SecretKey};
-use soru_node::l1_block::{inbox_messages, BlockHeader};
-use soru_node::{CoreConfig, PvmClaims, RollupCore};
+use soru_node::{PvmClaims, RollupCore};
 use soru_protocol::game::{Game, GameState, Players, Tick};
 use soru_protocol::strategy::{honest_move, Claims};
-use soru_pvm::{Pvm, PvmConfig};
+use soru_pvm::Pvm;
 
 /// A player's view: the PVM's, or one whose states are wrong from a tick on.
 struct View {
@@ -59,10 +58,6 @@ struct Setup {
     end_tick: Tick,
 }
 
-fn pvm_config() -> PvmConfig {
-    PvmConfig::from_params(&ProtocolParams::sandbox().smart_rollup.pvm)
-}
-
 fn rollup_path(rollup: &SmartRollupAddress, rest: &str) -> String {
     format!("/chains/main/blocks/head/context/smart_rollups/smart_rollup/{rollup}/{rest}")
 }
@@ -85,20 +80,7 @@ fn setup() -> Setup {
 
     let params = ProtocolParams::sandbox();
     let node_dir = tempfile::tempdir().unwrap();
-    let mut core = RollupCore::create(
-        node_dir.path(),
-        CoreConfig {
-            rollup,
-            origination_level,
-            commitment_period: params.smart_rollup.commitment_period_in_blocks,
-            past_commitment_periods: vec![],
-            pvm: pvm_config(),
-        },
-        ECHO,
-        block_inbox_hash(&l1, origination_level),
-        Arc::new(soru_fast::NoReveals),
-    )
-    .unwrap();
+    let mut core = rollup_core(&l1, node_dir.path(), rollup, origination_level);
     let messages = vec![Bytes(b"hello, rollup".to_vec()), Bytes(b"and again".to_vec())];
     l1.inject(
         &bootstrap(4),
@@ -108,20 +90,7 @@ fn setup() -> Setup {
     let commit_level = origination_level + params.smart_rollup.commitment_period_in_blocks;
     while l1.bake() <= commit_level {}
 
-    let mut commitment = None;
-    for level in origination_level + 1..=commit_level {
-        let block = l1.get(&format!("/chains/main/blocks/{level}"));
-        let predecessor = l1.get(&format!("/chains/main/blocks/{}", level - 1));
-        let processed = core
-            .process_level(
-                BlockHeader::of_block(&predecessor).unwrap().info(),
-                None,
-                &inbox_messages(&block).unwrap(),
-                block_inbox_hash(&l1, level).hash(),
-            )
-            .unwrap();
-        commitment = processed.commitment.or(commitment);
-    }
+    let commitment = follow(&l1, &mut core, commit_level).pop();
     let (honest_hash, honest_commitment) = commitment.expect("a commitment at the period's end");
     let end_tick = Tick::from(honest_commitment.number_of_ticks.get());
     // The wrong commitment: same ticks, the state the faulty view computes.

@@ -8,11 +8,17 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
+use soru_core::base58::{CommitmentHash, SmartRollupAddress};
 use soru_core::encoding::Nat;
 use soru_core::operation::{ManagerOperation, OperationKind, UnsignedOperation};
+use soru_core::params::ProtocolParams;
+use soru_core::Commitment;
 use soru_core::{BlockHash, PublicKeyHash, SecretKey};
 use soru_l1::chain::BOOTSTRAP_SECRET_KEYS;
+use soru_node::l1_block::{inbox_messages, BlockHeader};
+use soru_node::{CoreConfig, RollupCore};
 use soru_protocol::inbox::Inbox;
+use soru_pvm::PvmConfig;
 
 pub(crate) const ECHO: &[u8] = include_bytes!("../../../../kernels/wasm/echo.wasm");
 
@@ -142,4 +148,46 @@ pub(crate) fn bootstrap(i: usize) -> SecretKey {
 
 pub(crate) fn block_inbox_hash(l1: &L1, level: u32) -> Inbox {
     Inbox::from_json(&l1.get(&format!("/chains/main/blocks/{level}/context/smart_rollups/all/inbox"))).unwrap()
+}
+
+/// The sandbox PVM configuration.
+pub(crate) fn pvm_config() -> PvmConfig {
+    PvmConfig::from_params(&ProtocolParams::sandbox().smart_rollup.pvm)
+}
+
+/// A rollup node's core for the echo rollup originated at
+/// `origination_level`, from the L1's inbox at that block.
+pub(crate) fn rollup_core(l1: &L1, dir: &Path, rollup: SmartRollupAddress, origination_level: u32) -> RollupCore {
+    let params = ProtocolParams::sandbox();
+    RollupCore::create(
+        dir,
+        CoreConfig {
+            rollup,
+            origination_level,
+            commitment_period: params.smart_rollup.commitment_period_in_blocks,
+            past_commitment_periods: vec![],
+            pvm: pvm_config(),
+        },
+        ECHO,
+        block_inbox_hash(l1, origination_level),
+        std::sync::Arc::new(soru_fast::NoReveals),
+    )
+    .unwrap()
+}
+
+/// Feeds the core every block after its head up to `to`, as a rollup node
+/// does (each level's inbox checked against the L1's); returns the
+/// commitments built.
+pub(crate) fn follow(l1: &L1, core: &mut RollupCore, to: u32) -> Vec<(CommitmentHash, Commitment)> {
+    let mut commitments = Vec::new();
+    for level in core.head().level + 1..=to {
+        let block = l1.get(&format!("/chains/main/blocks/{level}"));
+        let predecessor = l1.get(&format!("/chains/main/blocks/{}", level - 1));
+        let messages = inbox_messages(&block).unwrap();
+        let info = BlockHeader::of_block(&predecessor).unwrap().info();
+        let l1_inbox = block_inbox_hash(l1, level);
+        let processed = core.process_level(info, None, &messages, l1_inbox.hash()).unwrap();
+        commitments.extend(processed.commitment);
+    }
+    commitments
 }
