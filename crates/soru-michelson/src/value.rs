@@ -1,0 +1,657 @@
+//! Michelson values: read from Micheline against a type (Octez
+//! `parse_data`), written back in the Readable or the Optimized form
+//! (`unparse_data`; rollup Transfer payloads are Optimized), and compared
+//! as `COMPARE` does.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use num_bigint::{BigInt, Sign};
+use soru_core::base58::{ChainId, ContractKt1Hash, SmartRollupAddress};
+use soru_core::encoding::{Decode, Encode, Reader};
+use soru_core::micheline::Micheline;
+use soru_core::time::Timestamp;
+use soru_core::{PublicKey, PublicKeyHash, Signature};
+
+use crate::error::DataError;
+use crate::ty::Type;
+
+/// Where an address points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Destination {
+    /// An implicit account.
+    Implicit(PublicKeyHash),
+    /// An originated contract.
+    Originated(ContractKt1Hash),
+    /// A smart rollup.
+    SmartRollup(SmartRollupAddress),
+}
+
+/// An `address`: a destination and an entrypoint (`default` when none).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address {
+    /// The destination.
+    pub destination: Destination,
+    /// The entrypoint, empty for `default`.
+    pub entrypoint: String,
+}
+
+impl Address {
+    /// Parses `tz1…`, `KT1…%entrypoint`, `sr1…`.
+    pub fn from_text(text: &str) -> Option<Self> {
+        let (base, entrypoint) = text.split_once('%').unwrap_or((text, ""));
+        if entrypoint.len() > 31 || entrypoint == "default" && text.contains('%') {
+            return None;
+        }
+        let destination = if base.starts_with("KT1") {
+            Destination::Originated(ContractKt1Hash::from_base58(base).ok()?)
+        } else if base.starts_with("sr1") {
+            Destination::SmartRollup(SmartRollupAddress::from_base58(base).ok()?)
+        } else {
+            Destination::Implicit(PublicKeyHash::from_base58(base).ok()?)
+        };
+        Some(Self {
+            destination,
+            entrypoint: entrypoint.to_string(),
+        })
+    }
+
+    /// The text form.
+    pub fn to_text(&self) -> String {
+        let base = match &self.destination {
+            Destination::Implicit(pkh) => pkh.to_base58(),
+            Destination::Originated(kt1) => kt1.to_base58(),
+            Destination::SmartRollup(sr1) => sr1.to_base58(),
+        };
+        if self.entrypoint.is_empty() {
+            base
+        } else {
+            format!("{base}%{}", self.entrypoint)
+        }
+    }
+
+    /// Octez's binary form: the 22-byte destination, then the entrypoint's
+    /// bytes (none for `default`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(22 + self.entrypoint.len());
+        match &self.destination {
+            Destination::Implicit(pkh) => {
+                out.push(0);
+                pkh.encode_to(&mut out);
+            }
+            Destination::Originated(kt1) => {
+                out.push(1);
+                out.extend_from_slice(&kt1.0);
+                out.push(0);
+            }
+            Destination::SmartRollup(sr1) => {
+                out.push(3);
+                out.extend_from_slice(&sr1.0);
+                out.push(0);
+            }
+        }
+        out.extend_from_slice(self.entrypoint.as_bytes());
+        out
+    }
+
+    /// Reads [`Address::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() < 22 {
+            return None;
+        }
+        let (head, entrypoint) = bytes.split_at(22);
+        let destination = match head[0] {
+            0 => Destination::Implicit(PublicKeyHash::decode(&mut Reader::new(&head[1..])).ok()?),
+            1 if head[21] == 0 => Destination::Originated(ContractKt1Hash(head[1..21].try_into().ok()?)),
+            3 if head[21] == 0 => Destination::SmartRollup(SmartRollupAddress(head[1..21].try_into().ok()?)),
+            _ => return None,
+        };
+        let entrypoint = std::str::from_utf8(entrypoint).ok()?;
+        if entrypoint.len() > 31 || entrypoint == "default" {
+            return None;
+        }
+        Some(Self {
+            destination,
+            entrypoint: entrypoint.to_string(),
+        })
+    }
+}
+
+/// A typed Michelson value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// `Unit`.
+    Unit,
+    /// `True`/`False`.
+    Bool(bool),
+    /// An `int` or a `nat` (the type says which).
+    Int(BigInt),
+    /// `mutez`.
+    Mutez(u64),
+    /// A `string`.
+    String(String),
+    /// `bytes`.
+    Bytes(Vec<u8>),
+    /// A `timestamp`, in seconds.
+    Timestamp(BigInt),
+    /// An `address`.
+    Address(Address),
+    /// A `key_hash`.
+    KeyHash(PublicKeyHash),
+    /// A `key`.
+    Key(PublicKey),
+    /// A `signature`.
+    Signature(Signature),
+    /// A `chain_id`.
+    ChainId(ChainId),
+    /// An `option`.
+    Option(Option<Box<Value>>),
+    /// A `list`.
+    List(Vec<Value>),
+    /// A `set`, in increasing order.
+    Set(Vec<Value>),
+    /// A `map` or a `big_map` held by value, by key.
+    Map(BTreeMap<Value, Value>),
+    /// A `pair`.
+    Pair(Box<Value>, Box<Value>),
+    /// `Left`.
+    Left(Box<Value>),
+    /// `Right`.
+    Right(Box<Value>),
+}
+
+fn rank(v: &Value) -> u8 {
+    match v {
+        Value::Unit => 0,
+        Value::Bool(_) => 1,
+        Value::Int(_) => 2,
+        Value::Mutez(_) => 3,
+        Value::String(_) => 4,
+        Value::Bytes(_) => 5,
+        Value::Timestamp(_) => 6,
+        Value::Address(_) => 7,
+        Value::KeyHash(_) => 8,
+        Value::Key(_) => 9,
+        Value::Signature(_) => 10,
+        Value::ChainId(_) => 11,
+        Value::Option(_) => 12,
+        Value::List(_) => 13,
+        Value::Set(_) => 14,
+        Value::Map(_) => 15,
+        Value::Pair(..) => 16,
+        Value::Left(_) => 17,
+        Value::Right(_) => 18,
+    }
+}
+
+impl Ord for Value {
+    /// `COMPARE` on comparable values (values of one type always share a
+    /// variant, except `Left` < `Right` and `None` < `Some`); a total order
+    /// on the others so that values can be map keys in the interpreter.
+    fn cmp(&self, other: &Self) -> Ordering {
+        use Value::*;
+        match (self, other) {
+            (Unit, Unit) => Ordering::Equal,
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int(a), Int(b)) | (Timestamp(a), Timestamp(b)) => a.cmp(b),
+            (Mutez(a), Mutez(b)) => a.cmp(b),
+            (String(a), String(b)) => a.cmp(b),
+            (Bytes(a), Bytes(b)) => a.cmp(b),
+            (Address(a), Address(b)) => a.to_bytes()[..22]
+                .cmp(&b.to_bytes()[..22])
+                .then_with(|| a.entrypoint.cmp(&b.entrypoint)),
+            (KeyHash(a), KeyHash(b)) => a.to_bytes().cmp(&b.to_bytes()),
+            (Key(a), Key(b)) => a.to_bytes().cmp(&b.to_bytes()),
+            (Signature(a), Signature(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (ChainId(a), ChainId(b)) => a.0.cmp(&b.0),
+            (Option(a), Option(b)) => a.cmp(b),
+            (List(a), List(b)) | (Set(a), Set(b)) => a.cmp(b),
+            (Map(a), Map(b)) => a.iter().cmp(b.iter()),
+            (Pair(a1, a2), Pair(b1, b2)) => a1.cmp(b1).then_with(|| a2.cmp(b2)),
+            (Left(a), Left(b)) | (Right(a), Right(b)) => a.cmp(b),
+            _ => rank(self).cmp(&rank(other)),
+        }
+    }
+}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// How [`unparse`] writes values (Octez `unparsing_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// Strings for addresses, keys and timestamps; flat `Pair a b c`.
+    Readable,
+    /// Bytes for addresses and keys, integers for timestamps; right combs
+    /// of four or more as sequences. Rollup Transfer payloads use it.
+    Optimized,
+}
+
+fn invalid(value: &Micheline, ty: &Type) -> DataError {
+    DataError::InvalidConstant {
+        value: value.to_string(),
+        ty: ty.to_string(),
+    }
+}
+
+fn prim_of<'a>(expr: &'a Micheline, name: &str) -> Option<&'a [Micheline]> {
+    match expr {
+        Micheline::Prim { prim, args, annots } if prim.name() == name && annots.is_empty() => Some(args),
+        _ => None,
+    }
+}
+
+/// Michelson strings: printable ASCII and newlines.
+fn is_michelson_string(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..=0x7e).contains(&b) || b == b'\n')
+}
+
+/// Reads `expr` as a value of `ty` (Octez `parse_data`, not legacy).
+/// Lambdas, contracts, tickets and operations have no literal here: they
+/// are made by instructions.
+pub fn parse_data(ty: &Type, expr: &Micheline) -> Result<Value, DataError> {
+    parse_depth(ty, expr, 0)
+}
+
+fn parse_depth(ty: &Type, expr: &Micheline, depth: usize) -> Result<Value, DataError> {
+    if depth > soru_core::encoding::MAX_NESTING as usize {
+        return Err(DataError::TooDeep);
+    }
+    let bad = || invalid(expr, ty);
+    let next = |t: &Type, e: &Micheline| parse_depth(t, e, depth + 1);
+    Ok(match ty {
+        Type::Unit => prim_of(expr, "Unit")
+            .filter(|a| a.is_empty())
+            .map(|_| Value::Unit)
+            .ok_or_else(bad)?,
+        Type::Bool => match (prim_of(expr, "True"), prim_of(expr, "False")) {
+            (Some([]), _) => Value::Bool(true),
+            (_, Some([])) => Value::Bool(false),
+            _ => return Err(bad()),
+        },
+        Type::Int => match expr {
+            Micheline::Int(i) => Value::Int(i.clone()),
+            _ => return Err(bad()),
+        },
+        Type::Nat => match expr {
+            Micheline::Int(i) if i.sign() != Sign::Minus => Value::Int(i.clone()),
+            _ => return Err(bad()),
+        },
+        Type::Mutez => match expr {
+            Micheline::Int(i) => Value::Mutez(
+                i64::try_from(i)
+                    .ok()
+                    .and_then(|v| u64::try_from(v).ok())
+                    .ok_or_else(bad)?,
+            ),
+            _ => return Err(bad()),
+        },
+        Type::String => match expr {
+            Micheline::String(s) if is_michelson_string(s) => Value::String(s.clone()),
+            _ => return Err(bad()),
+        },
+        Type::Bytes => match expr {
+            Micheline::Bytes(b) => Value::Bytes(b.clone()),
+            _ => return Err(bad()),
+        },
+        Type::Timestamp => match expr {
+            Micheline::Int(i) => Value::Timestamp(i.clone()),
+            Micheline::String(s) => Value::Timestamp(Timestamp::parse(s).ok_or_else(bad)?.seconds.into()),
+            _ => return Err(bad()),
+        },
+        Type::Address => match expr {
+            Micheline::String(s) => Value::Address(Address::from_text(s).ok_or_else(bad)?),
+            Micheline::Bytes(b) => Value::Address(Address::from_bytes(b).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        },
+        Type::KeyHash => match expr {
+            Micheline::String(s) => Value::KeyHash(PublicKeyHash::from_base58(s).map_err(|_| bad())?),
+            Micheline::Bytes(b) => {
+                let mut r = Reader::new(b);
+                let pkh = PublicKeyHash::decode(&mut r).map_err(|_| bad())?;
+                r.finish().map_err(|_| bad())?;
+                Value::KeyHash(pkh)
+            }
+            _ => return Err(bad()),
+        },
+        Type::Key => match expr {
+            Micheline::String(s) => Value::Key(PublicKey::from_base58(s).map_err(|_| bad())?),
+            Micheline::Bytes(b) => {
+                let mut r = Reader::new(b);
+                let key = PublicKey::decode(&mut r).map_err(|_| bad())?;
+                r.finish().map_err(|_| bad())?;
+                Value::Key(key)
+            }
+            _ => return Err(bad()),
+        },
+        Type::Signature => match expr {
+            Micheline::String(s) => Value::Signature(Signature::from_base58(s).map_err(|_| bad())?),
+            Micheline::Bytes(b) => Value::Signature(Signature::from_bytes(b.as_slice().try_into().map_err(|_| bad())?)),
+            _ => return Err(bad()),
+        },
+        Type::ChainId => match expr {
+            Micheline::String(s) => Value::ChainId(ChainId::from_base58(s).map_err(|_| bad())?),
+            Micheline::Bytes(b) => Value::ChainId(ChainId(b.as_slice().try_into().map_err(|_| bad())?)),
+            _ => return Err(bad()),
+        },
+        Type::Option(t) => match (prim_of(expr, "Some"), prim_of(expr, "None")) {
+            (Some([v]), _) => Value::Option(Some(Box::new(next(t, v)?))),
+            (_, Some([])) => Value::Option(None),
+            _ => return Err(bad()),
+        },
+        Type::List(t) => match expr {
+            Micheline::Seq(items) => Value::List(items.iter().map(|e| next(t, e)).collect::<Result<_, _>>()?),
+            _ => return Err(bad()),
+        },
+        Type::Set(t) => match expr {
+            Micheline::Seq(items) => {
+                let items: Vec<Value> = items.iter().map(|e| next(t, e)).collect::<Result<_, _>>()?;
+                for w in items.windows(2) {
+                    match w[0].cmp(&w[1]) {
+                        Ordering::Less => {}
+                        Ordering::Equal => return Err(DataError::Duplicate("set")),
+                        Ordering::Greater => return Err(DataError::Unordered("set")),
+                    }
+                }
+                Value::Set(items)
+            }
+            _ => return Err(bad()),
+        },
+        Type::Map(k, v) | Type::BigMap(k, v) => match expr {
+            Micheline::Seq(items) => {
+                let mut map = BTreeMap::new();
+                let mut last: Option<Value> = None;
+                for item in items {
+                    let Some([key, value]) = prim_of(item, "Elt") else {
+                        return Err(bad());
+                    };
+                    let key = next(k, key)?;
+                    if let Some(previous) = &last {
+                        match previous.cmp(&key) {
+                            Ordering::Less => {}
+                            Ordering::Equal => return Err(DataError::Duplicate("map")),
+                            Ordering::Greater => return Err(DataError::Unordered("map")),
+                        }
+                    }
+                    last = Some(key.clone());
+                    map.insert(key, next(v, value)?);
+                }
+                Value::Map(map)
+            }
+            _ => return Err(bad()),
+        },
+        Type::Pair(l, r) => {
+            // `Pair a b c …` and `{a; b; c …}` are right combs.
+            let items: &[Micheline] = match expr {
+                Micheline::Seq(items) if items.len() >= 2 => items,
+                _ => match prim_of(expr, "Pair") {
+                    Some(args) if args.len() >= 2 => args,
+                    _ => return Err(bad()),
+                },
+            };
+            let left = next(l, &items[0])?;
+            let rest = if items.len() == 2 {
+                items[1].clone()
+            } else {
+                Micheline::prim("Pair", items[1..].to_vec()).map_err(|_| bad())?
+            };
+            Value::Pair(Box::new(left), Box::new(next(r, &rest)?))
+        }
+        Type::Or(l, r) => match (prim_of(expr, "Left"), prim_of(expr, "Right")) {
+            (Some([v]), _) => Value::Left(Box::new(next(l, v)?)),
+            (_, Some([v])) => Value::Right(Box::new(next(r, v)?)),
+            _ => return Err(bad()),
+        },
+        Type::Never | Type::Operation | Type::Ticket(_) | Type::Lambda(..) | Type::Contract(_) => {
+            return Err(DataError::NoLiteral(ty.to_string()))
+        }
+    })
+}
+
+fn prim(name: &str, args: Vec<Micheline>) -> Micheline {
+    Micheline::prim(name, args).expect("a Michelson data constructor")
+}
+
+/// Writes `value` (of type `ty`) as Micheline in `form` (Octez
+/// `unparse_data`).
+pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
+    let optimized = form == Form::Optimized;
+    match (ty, value) {
+        (_, Value::Unit) => prim("Unit", vec![]),
+        (_, Value::Bool(b)) => prim(if *b { "True" } else { "False" }, vec![]),
+        (_, Value::Int(i)) => Micheline::Int(i.clone()),
+        (_, Value::Mutez(m)) => Micheline::Int((*m).into()),
+        (_, Value::String(s)) => Micheline::String(s.clone()),
+        (_, Value::Bytes(b)) => Micheline::Bytes(b.clone()),
+        (_, Value::Timestamp(t)) => {
+            let readable = (!optimized)
+                .then(|| i64::try_from(t).ok())
+                .flatten()
+                .map(|s| Timestamp::from_seconds(s).to_rfc3339())
+                .filter(|text| !text.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+            match readable {
+                Some(text) => Micheline::String(text),
+                None => Micheline::Int(t.clone()),
+            }
+        }
+        (_, Value::Address(a)) => {
+            if optimized {
+                Micheline::Bytes(a.to_bytes())
+            } else {
+                Micheline::String(a.to_text())
+            }
+        }
+        (_, Value::KeyHash(k)) => {
+            if optimized {
+                Micheline::Bytes(k.to_bytes())
+            } else {
+                Micheline::String(k.to_base58())
+            }
+        }
+        (_, Value::Key(k)) => {
+            if optimized {
+                Micheline::Bytes(k.to_bytes())
+            } else {
+                Micheline::String(k.to_base58())
+            }
+        }
+        (_, Value::Signature(s)) => {
+            if optimized {
+                Micheline::Bytes(s.as_bytes().to_vec())
+            } else {
+                Micheline::String(s.to_base58())
+            }
+        }
+        (_, Value::ChainId(c)) => {
+            if optimized {
+                Micheline::Bytes(c.0.to_vec())
+            } else {
+                Micheline::String(c.to_base58())
+            }
+        }
+        (Type::Option(t), Value::Option(v)) => match v {
+            Some(v) => prim("Some", vec![unparse(t, v, form)]),
+            None => prim("None", vec![]),
+        },
+        (Type::List(t) | Type::Set(t), Value::List(items) | Value::Set(items)) => {
+            Micheline::Seq(items.iter().map(|v| unparse(t, v, form)).collect())
+        }
+        (Type::Map(k, v) | Type::BigMap(k, v), Value::Map(map)) => Micheline::Seq(
+            map.iter()
+                .map(|(key, value)| prim("Elt", vec![unparse(k, key, form), unparse(v, value, form)]))
+                .collect(),
+        ),
+        (Type::Pair(lt, rt), Value::Pair(l, r)) => {
+            let left = unparse(lt, l, form);
+            let right = unparse(rt, r, form);
+            let right_is_comb = matches!(**rt, Type::Pair(..));
+            match (form, right_is_comb, right) {
+                // Optimized, combs of five or more: one flat sequence.
+                (Form::Optimized, true, Micheline::Seq(mut rest)) => {
+                    rest.insert(0, left);
+                    Micheline::Seq(rest)
+                }
+                // Optimized, combs of four: a sequence.
+                (Form::Optimized, true, Micheline::Prim { prim: p, args, annots })
+                    if p.name() == "Pair" && annots.is_empty() && args.len() == 2 && is_pair(&args[1]) =>
+                {
+                    let Micheline::Prim { args: inner, .. } = &args[1] else {
+                        unreachable!("checked by is_pair")
+                    };
+                    Micheline::Seq(vec![left, args[0].clone(), inner[0].clone(), inner[1].clone()])
+                }
+                // Readable combs: flat `Pair a b c`.
+                (
+                    Form::Readable,
+                    true,
+                    Micheline::Prim {
+                        prim: p,
+                        mut args,
+                        annots,
+                    },
+                ) if p.name() == "Pair" && annots.is_empty() => {
+                    args.insert(0, left);
+                    prim("Pair", args)
+                }
+                (_, _, right) => prim("Pair", vec![left, right]),
+            }
+        }
+        (Type::Or(lt, _), Value::Left(v)) => prim("Left", vec![unparse(lt, v, form)]),
+        (Type::Or(_, rt), Value::Right(v)) => prim("Right", vec![unparse(rt, v, form)]),
+        // A value that does not match its type: written by its own shape.
+        (_, Value::Option(v)) => match v {
+            Some(v) => prim("Some", vec![unparse(&Type::Unit, v, form)]),
+            None => prim("None", vec![]),
+        },
+        (_, Value::List(items) | Value::Set(items)) => {
+            Micheline::Seq(items.iter().map(|v| unparse(&Type::Unit, v, form)).collect())
+        }
+        (_, Value::Map(map)) => Micheline::Seq(
+            map.iter()
+                .map(|(k, v)| {
+                    prim(
+                        "Elt",
+                        vec![unparse(&Type::Unit, k, form), unparse(&Type::Unit, v, form)],
+                    )
+                })
+                .collect(),
+        ),
+        (_, Value::Pair(l, r)) => prim(
+            "Pair",
+            vec![unparse(&Type::Unit, l, form), unparse(&Type::Unit, r, form)],
+        ),
+        (_, Value::Left(v)) => prim("Left", vec![unparse(&Type::Unit, v, form)]),
+        (_, Value::Right(v)) => prim("Right", vec![unparse(&Type::Unit, v, form)]),
+    }
+}
+
+fn is_pair(expr: &Micheline) -> bool {
+    matches!(expr, Micheline::Prim { prim, args, annots } if prim.name() == "Pair" && args.len() == 2 && annots.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(text: &str) -> Type {
+        Type::parse(&text.parse::<Micheline>().unwrap()).unwrap()
+    }
+
+    fn data(t: &str, v: &str) -> Result<Value, DataError> {
+        parse_data(&ty(t), &v.parse::<Micheline>().unwrap())
+    }
+
+    fn round(t: &str, v: &str, form: Form) -> String {
+        unparse(&ty(t), &data(t, v).unwrap(), form).to_string()
+    }
+
+    #[test]
+    fn scalars() {
+        assert!(data("nat", "-1").is_err());
+        assert!(data("int", "-1").is_ok());
+        assert!(data("mutez", "9223372036854775807").is_ok());
+        assert!(data("mutez", "9223372036854775808").is_err());
+        assert!(
+            data("string", "\"tab\\there\"").is_err(),
+            "tabs are not Michelson string characters"
+        );
+        assert_eq!(
+            round("timestamp", "\"2024-01-01T00:00:00Z\"", Form::Optimized),
+            "1704067200"
+        );
+        assert_eq!(
+            round("timestamp", "1704067200", Form::Readable),
+            "\"2024-01-01T00:00:00Z\""
+        );
+        let pkh = "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx";
+        let address = data("address", &format!("\"{pkh}\"")).unwrap();
+        let Value::Address(a) = &address else { panic!() };
+        assert_eq!(a.to_bytes().len(), 22);
+        assert_eq!(Address::from_bytes(&a.to_bytes()).as_ref(), Some(a));
+        assert_eq!(
+            round("address", &format!("\"{pkh}\""), Form::Readable),
+            format!("\"{pkh}\"")
+        );
+        let kt1 = "KT1ThEdxfUcWUwqsdergy3QnbCWGHSUHeHJq%deposit";
+        let optimized = round("address", &format!("\"{kt1}\""), Form::Optimized);
+        assert!(
+            optimized.starts_with("0x01") && optimized.ends_with(&hex::encode("deposit")),
+            "{optimized}"
+        );
+        assert!(data("address", "\"KT1ThEdxfUcWUwqsdergy3QnbCWGHSUHeHJq%default\"").is_err());
+        assert!(data("key_hash", &format!("\"{pkh}\"")).is_ok());
+        assert!(data("unit", "Unit").is_ok() && data("unit", "Unit 1").is_err());
+        assert!(data("never", "Unit").is_err());
+        assert!(data("ticket nat", "Pair \"KT1ThEdxfUcWUwqsdergy3QnbCWGHSUHeHJq\" 1 2").is_err());
+    }
+
+    #[test]
+    fn collections_are_ordered_and_unique() {
+        assert!(data("set nat", "{ 1 ; 2 ; 3 }").is_ok());
+        assert_eq!(data("set nat", "{ 2 ; 1 }").unwrap_err(), DataError::Unordered("set"));
+        assert_eq!(data("set nat", "{ 1 ; 1 }").unwrap_err(), DataError::Duplicate("set"));
+        assert!(data("map string nat", "{ Elt \"a\" 1 ; Elt \"b\" 2 }").is_ok());
+        assert!(data("map string nat", "{ Elt \"b\" 1 ; Elt \"a\" 2 }").is_err());
+        assert!(data("option (or nat string)", "Some (Right \"x\")").is_ok());
+        assert!(data("list nat", "{ 1 ; \"x\" }").is_err());
+    }
+
+    #[test]
+    fn combs_in_both_forms() {
+        let t = "pair nat nat nat nat nat";
+        for v in [
+            "Pair 1 2 3 4 5",
+            "{ 1 ; 2 ; 3 ; 4 ; 5 }",
+            "Pair 1 (Pair 2 (Pair 3 (Pair 4 5)))",
+        ] {
+            assert_eq!(round(t, v, Form::Readable), "Pair 1 2 3 4 5");
+            assert_eq!(round(t, v, Form::Optimized), "{ 1 ; 2 ; 3 ; 4 ; 5 }");
+        }
+        assert_eq!(
+            round("pair nat nat nat nat", "Pair 1 2 3 4", Form::Optimized),
+            "{ 1 ; 2 ; 3 ; 4 }"
+        );
+        assert_eq!(
+            round("pair nat nat nat", "Pair 1 2 3", Form::Optimized),
+            "Pair 1 (Pair 2 3)"
+        );
+        assert_eq!(round("pair nat nat", "{ 1 ; 2 }", Form::Optimized), "Pair 1 2");
+        // A left-nested pair is not a comb.
+        assert_eq!(
+            round("pair (pair nat nat) nat", "Pair (Pair 1 2) 3", Form::Readable),
+            "Pair (Pair 1 2) 3"
+        );
+    }
+
+    #[test]
+    fn compare_follows_michelson() {
+        let a = data("or nat string", "Left 5").unwrap();
+        let b = data("or nat string", "Right \"a\"").unwrap();
+        assert!(a < b);
+        assert!(data("option nat", "None").unwrap() < data("option nat", "Some 0").unwrap());
+        assert!(data("pair nat string", "Pair 1 \"b\"").unwrap() < data("pair nat string", "Pair 2 \"a\"").unwrap());
+    }
+}
