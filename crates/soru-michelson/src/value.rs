@@ -309,22 +309,12 @@ fn parse_depth(ty: &Type, expr: &Micheline, depth: usize) -> Result<Value, DataE
         },
         Type::KeyHash => match expr {
             Micheline::String(s) => Value::KeyHash(PublicKeyHash::from_base58(s).map_err(|_| bad())?),
-            Micheline::Bytes(b) => {
-                let mut r = Reader::new(b);
-                let pkh = PublicKeyHash::decode(&mut r).map_err(|_| bad())?;
-                r.finish().map_err(|_| bad())?;
-                Value::KeyHash(pkh)
-            }
+            Micheline::Bytes(b) => Value::KeyHash(PublicKeyHash::from_bytes(b).map_err(|_| bad())?),
             _ => return Err(bad()),
         },
         Type::Key => match expr {
             Micheline::String(s) => Value::Key(PublicKey::from_base58(s).map_err(|_| bad())?),
-            Micheline::Bytes(b) => {
-                let mut r = Reader::new(b);
-                let key = PublicKey::decode(&mut r).map_err(|_| bad())?;
-                r.finish().map_err(|_| bad())?;
-                Value::Key(key)
-            }
+            Micheline::Bytes(b) => Value::Key(PublicKey::from_bytes(b).map_err(|_| bad())?),
             _ => return Err(bad()),
         },
         Type::Signature => match expr {
