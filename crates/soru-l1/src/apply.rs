@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use soru_core::base58::{BlockHash, OperationHash, SmartRollupAddress};
+use soru_core::base58::{BlockHash, OperationHash};
 use soru_core::encoding::Encode;
 use soru_core::hash::blake2b_256;
 use soru_core::inbox::{InboxMessage, MAX_MESSAGE_SIZE};
@@ -71,7 +71,7 @@ fn nat_u64(value: u128, what: &'static str) -> Result<u64, L1Error> {
 }
 
 /// Whether [`check`] verifies the signature (simulations do not: their
-/// operations carry a placeholder one).
+/// operations carry a zero signature).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureCheck {
     /// Verify it.
@@ -594,6 +594,8 @@ pub struct Applied {
     pub success: bool,
     /// Milligas consumed by the contents that ran.
     pub consumed_milligas: u128,
+    /// The fees paid, in mutez (they go to the block's baker).
+    pub fees: u64,
 }
 
 fn result_json(kind: &OperationKind, status: &str, outcome: &Outcome) -> Value {
@@ -628,10 +630,12 @@ pub fn apply(ledger: &mut Ledger, messages: &mut Vec<Vec<u8>>, op: &CheckedOpera
     let contents = &op.operation.operation.contents;
     // Fees and counters first; they stay whatever happens next.
     let mut fee_updates = Vec::with_capacity(contents.len());
+    let mut fees_paid = 0u64;
     {
         let mut fees = Scratch::new(ledger, messages);
         for content in contents {
             let fee = u64::try_from(content.fee.0).unwrap_or(u64::MAX);
+            fees_paid = fees_paid.saturating_add(fee);
             // `check` made sure the balance covers every fee.
             let _ = fees.credit(&source, -(fee as i64));
             if let Some(account) = fees.account_mut(&source) {
@@ -701,18 +705,6 @@ pub fn apply(ledger: &mut Ledger, messages: &mut Vec<Vec<u8>>, op: &CheckedOpera
         contents: contents_json,
         success: !failed,
         consumed_milligas: consumed,
-    }
-}
-
-/// The rollup the content is about, if any.
-pub fn content_rollup(kind: &OperationKind) -> Option<SmartRollupAddress> {
-    match kind {
-        OperationKind::SmartRollupCement { rollup }
-        | OperationKind::SmartRollupPublish { rollup, .. }
-        | OperationKind::SmartRollupRefute { rollup, .. }
-        | OperationKind::SmartRollupTimeout { rollup, .. }
-        | OperationKind::SmartRollupExecuteOutboxMessage { rollup, .. }
-        | OperationKind::SmartRollupRecoverBond { rollup, .. } => Some(*rollup),
-        _ => None,
+        fees: fees_paid,
     }
 }

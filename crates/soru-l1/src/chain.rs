@@ -514,6 +514,7 @@ impl Chain {
         let mut hashes = Vec::new();
         let mut receipts = Vec::new();
         let mut postponed = Vec::new();
+        let mut block_fees = 0u64;
         for bytes in operations {
             let live = Liveness {
                 live_blocks: &live_blocks,
@@ -537,6 +538,7 @@ impl Chain {
             sources.insert(op.source);
             gas += op.gas_limit;
             let applied = apply::apply(&mut ledger, &mut messages, &op, &env);
+            block_fees = block_fees.saturating_add(applied.fees);
             ledger.deallocate_if_empty(&op.source);
             included.insert(op.hash);
             hashes.push(op.hash);
@@ -549,6 +551,17 @@ impl Chain {
                 "signature": op.operation.signature.to_generic_base58(),
             }));
             applied_bytes.push(op.bytes);
+        }
+
+        // The fees go to the baker when the block is finalized.
+        let baker = self.baker.public_key().hash();
+        let mut block_updates = Vec::new();
+        if block_fees > 0 {
+            ledger.credit_baker(&baker, block_fees)?;
+            block_updates = vec![
+                json!({"kind": "accumulator", "category": "block fees", "change": format!("-{block_fees}"), "origin": "block"}),
+                json!({"kind": "contract", "contract": baker, "change": block_fees.to_string(), "origin": "block"}),
+            ];
         }
 
         let info = InfoPerLevel {
@@ -571,6 +584,7 @@ impl Chain {
         };
         header.sign(&self.chain_id, &self.baker);
         let mut stored = self.stored_block(&header, applied_bytes, receipts);
+        stored.json["metadata"]["balance_updates"] = json!(block_updates);
         stored.inbox = hex::encode(ledger.inbox.to_bytes());
         if !strict {
             self.store.put_head(&header.hash().0, &stored)?;
@@ -645,10 +659,5 @@ impl Chain {
     /// The protocol hash blocks after genesis carry.
     pub fn protocol(&self) -> &'static str {
         PROTOCOL_HASH
-    }
-
-    /// The digest of `ledger` (what a header's `context` holds).
-    pub fn context_of(ledger: &Ledger) -> ContextHash {
-        context_hash(ledger)
     }
 }

@@ -120,6 +120,18 @@ impl Ledger {
         }
     }
 
+    /// Pays a block's fees to its baker (allocated if needed).
+    pub(crate) fn credit_baker(&mut self, baker: &PublicKeyHash, fees: u64) -> Result<(), L1Error> {
+        let account = self.accounts.entry(*baker).or_insert_with(|| Account {
+            balance: 0,
+            counter: self.global_counter,
+            manager: None,
+            bonds: BTreeMap::new(),
+        });
+        account.balance = account.balance.checked_add(fees).ok_or(L1Error::TezOverflow)?;
+        Ok(())
+    }
+
     /// Total mutez in accounts and bonds (for supply checks in tests).
     pub fn total_mutez(&self) -> u128 {
         self.accounts

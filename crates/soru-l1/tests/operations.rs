@@ -121,9 +121,16 @@ fn a_transfer_applies_with_fees_and_allocation_burn() {
     let (alice, bob) = (key(0), fresh_key(1).public_key().hash());
     let a = alice.public_key().hash();
     let before = s.balance(&a);
+    let supply = s.chain.ledger().total_mutez();
     let op = s.sign(&alice, vec![s.content(&alice, 0, transfer(5_000_000, bob))]);
     s.chain.inject(&op).unwrap();
     s.bake();
+    // Fees move to the baker; only the burn leaves the supply.
+    assert_eq!(supply - s.chain.ledger().total_mutez(), 257 * 250);
+    let baker = SecretKey::from_base58(&s.chain.config().baker_secret_key).unwrap();
+    assert_eq!(s.balance(&baker.public_key().hash()), 10_000);
+    let block = s.chain.stored(&s.chain.head().hash).unwrap().unwrap().json;
+    assert_eq!(block["metadata"]["balance_updates"][1]["change"], "10000");
     assert_eq!(s.balance(&bob), 5_000_000);
     // Amount, fee and the 257-byte allocation burn.
     assert_eq!(s.balance(&a), before - 5_000_000 - 10_000 - 257 * 250);
