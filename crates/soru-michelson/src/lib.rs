@@ -1,16 +1,24 @@
-//! Michelson for soru's L1: the types of values and contracts, values read
-//! from Micheline against a type, written back in Octez's Readable or
-//! Optimized form (the form of rollup Transfer payloads), and compared as
-//! `COMPARE` does.
-//!
-//! What it is not yet: the instruction typechecker and interpreter, which
-//! build on these types and values (issue 10). Micheline's syntaxes
-//! (binary, JSON, concrete) are soru-core's.
+//! Michelson for soru's L1: types, values (read from Micheline against a
+//! type, written back in Octez's Readable or Optimized form, compared as
+//! `COMPARE` does), the typechecker that turns code into typed
+//! instructions, and the gas-metered interpreter that runs them against a
+//! view of the chain. Micheline's syntaxes (binary, JSON, concrete) are
+//! soru-core's; what contracts do to balances, tickets and the inbox is
+//! soru-l1's.
 
+pub mod entrypoints;
 pub mod error;
+pub mod gas;
+pub mod instr;
+pub mod interp;
 pub mod ty;
+pub mod typecheck;
 pub mod value;
 
-pub use error::{DataError, TypeError};
+pub use entrypoints::Entrypoints;
+pub use error::{DataError, RuntimeError, ScriptError, TypeError};
+pub use gas::Gas;
+pub use interp::{run_script, ChainView, Env, Outcome};
 pub use ty::Type;
-pub use value::{parse_data, unparse, Address, Destination, Form, Value};
+pub use typecheck::{Checker, Script, Stack};
+pub use value::{parse_data, parse_data_in, unparse, Address, DataContext, Destination, Form, Ticket, Transfer, Value};

@@ -244,6 +244,11 @@ impl Type {
         self.all(&|t| !matches!(t, Type::Operation | Type::BigMap(..) | Type::Ticket(_)))
     }
 
+    /// Whether `PUSH` and `FAILWITH` accept it (packable, and no contract).
+    pub fn is_pushable(&self) -> bool {
+        self.is_packable() && self.all(&|t| !matches!(t, Type::Contract(_)))
+    }
+
     /// Whether `DUP` may copy it (no ticket).
     pub fn is_duplicable(&self) -> bool {
         self.all(&|t| !matches!(t, Type::Ticket(_)))

@@ -5,6 +5,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use num_bigint::{BigInt, Sign};
 use soru_core::base58::{ChainId, ContractKt1Hash, SmartRollupAddress};
@@ -14,6 +15,7 @@ use soru_core::time::Timestamp;
 use soru_core::{PublicKey, PublicKeyHash, Signature};
 
 use crate::error::DataError;
+use crate::instr::Instr;
 use crate::ty::Type;
 
 /// Where an address points.
@@ -158,6 +160,57 @@ pub enum Value {
     Left(Box<Value>),
     /// `Right`.
     Right(Box<Value>),
+    /// A `lambda`.
+    Lambda(Lambda),
+    /// A `contract t`: an address whose entrypoint has type `t`.
+    Contract(Address),
+    /// A `ticket t`.
+    Ticket(Box<Ticket>),
+    /// An `operation` (only transfers are made by soru's instructions).
+    Operation(Box<Transfer>),
+}
+
+/// A lambda value: the code as written (for `PACK` and unparsing) and its
+/// typed body.
+#[derive(Debug, Clone)]
+pub struct Lambda {
+    /// The code, as written.
+    pub code: Micheline,
+    /// The typechecked body.
+    pub body: Arc<[Instr]>,
+}
+
+impl PartialEq for Lambda {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for Lambda {}
+
+/// A ticket: who minted it, what it holds, how many units.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket {
+    /// The contract (or rollup) that minted it.
+    pub ticketer: Address,
+    /// Its contents.
+    pub contents: Value,
+    /// Units (a positive `nat`).
+    pub amount: BigInt,
+}
+
+/// The operation `TRANSFER_TOKENS` makes: a call of `destination` with a
+/// typed parameter and an amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// The destination and its entrypoint.
+    pub destination: Address,
+    /// Tez sent, in mutez.
+    pub amount: u64,
+    /// The parameter's type (the destination entrypoint's).
+    pub parameter_ty: Type,
+    /// The parameter.
+    pub parameter: Value,
 }
 
 fn rank(v: &Value) -> u8 {
@@ -181,6 +234,10 @@ fn rank(v: &Value) -> u8 {
         Value::Pair(..) => 16,
         Value::Left(_) => 17,
         Value::Right(_) => 18,
+        Value::Lambda(_) => 19,
+        Value::Contract(_) => 20,
+        Value::Ticket(_) => 21,
+        Value::Operation(_) => 22,
     }
 }
 
@@ -209,6 +266,14 @@ impl Ord for Value {
             (Map(a), Map(b)) => a.iter().cmp(b.iter()),
             (Pair(a1, a2), Pair(b1, b2)) => a1.cmp(b1).then_with(|| a2.cmp(b2)),
             (Left(a), Left(b)) | (Right(a), Right(b)) => a.cmp(b),
+            (Contract(a), Contract(b)) => a.cmp(b),
+            (Ticket(a), Ticket(b)) => a.cmp(b),
+            (Lambda(a), Lambda(b)) => a.code.pack().cmp(&b.code.pack()),
+            (Operation(a), Operation(b)) => (&a.destination, a.amount, &a.parameter).cmp(&(
+                &b.destination,
+                b.amount,
+                &b.parameter,
+            )),
             _ => rank(self).cmp(&rank(other)),
         }
     }
@@ -249,19 +314,55 @@ fn is_michelson_string(s: &str) -> bool {
     s.bytes().all(|b| (0x20..=0x7e).contains(&b) || b == b'\n')
 }
 
-/// Reads `expr` as a value of `ty` (Octez `parse_data`, not legacy).
-/// Lambdas, contracts, tickets and operations have no literal here: they
-/// are made by instructions.
-pub fn parse_data(ty: &Type, expr: &Micheline) -> Result<Value, DataError> {
-    parse_depth(ty, expr, 0)
+/// What reading a value needs beyond the value: lambdas are typechecked,
+/// contracts looked up on the chain, and tickets written out in full are
+/// accepted only where the protocol allows it (outbox transactions).
+pub trait DataContext {
+    /// A lambda literal: typechecks `code` from `arg` to `ret`.
+    fn lambda(&mut self, arg: &Type, ret: &Type, code: &Micheline) -> Result<Value, DataError>;
+    /// A `contract ty` literal: `address` must exist and take `ty`.
+    fn contract(&mut self, ty: &Type, address: &Address) -> Result<Value, DataError>;
+    /// Whether ticket literals are accepted.
+    fn allow_forged_tickets(&self) -> bool;
 }
 
-fn parse_depth(ty: &Type, expr: &Micheline, depth: usize) -> Result<Value, DataError> {
+/// The context of plain data: no lambda, contract or ticket literals.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlainData;
+
+impl DataContext for PlainData {
+    fn lambda(&mut self, arg: &Type, ret: &Type, _: &Micheline) -> Result<Value, DataError> {
+        Err(DataError::NoLiteral(Type::Lambda(Box::new(arg.clone()), Box::new(ret.clone())).to_string()))
+    }
+
+    fn contract(&mut self, ty: &Type, _: &Address) -> Result<Value, DataError> {
+        Err(DataError::NoLiteral(Type::Contract(Box::new(ty.clone())).to_string()))
+    }
+
+    fn allow_forged_tickets(&self) -> bool {
+        false
+    }
+}
+
+/// Reads `expr` as a value of `ty` (Octez `parse_data`, not legacy), with
+/// no lambda, contract or ticket literals; see [`parse_data_in`].
+pub fn parse_data(ty: &Type, expr: &Micheline) -> Result<Value, DataError> {
+    parse_depth(ty, expr, 0, &mut PlainData)
+}
+
+/// Reads `expr` as a value of `ty`, asking `ctx` about lambdas, contracts
+/// and tickets.
+pub fn parse_data_in(ty: &Type, expr: &Micheline, ctx: &mut dyn DataContext) -> Result<Value, DataError> {
+    parse_depth(ty, expr, 0, ctx)
+}
+
+fn parse_depth(ty: &Type, expr: &Micheline, depth: usize, ctx: &mut dyn DataContext) -> Result<Value, DataError> {
     if depth > soru_core::encoding::MAX_NESTING as usize {
         return Err(DataError::TooDeep);
     }
     let bad = || invalid(expr, ty);
-    let next = |t: &Type, e: &Micheline| parse_depth(t, e, depth + 1);
+    let forged_tickets = ctx.allow_forged_tickets();
+    let mut next = |t: &Type, e: &Micheline| parse_depth(t, e, depth + 1, ctx);
     Ok(match ty {
         Type::Unit => prim_of(expr, "Unit")
             .filter(|a| a.is_empty())
@@ -395,10 +496,65 @@ fn parse_depth(ty: &Type, expr: &Micheline, depth: usize) -> Result<Value, DataE
             (_, Some([v])) => Value::Right(Box::new(next(r, v)?)),
             _ => return Err(bad()),
         },
-        Type::Never | Type::Operation | Type::Ticket(_) | Type::Lambda(..) | Type::Contract(_) => {
-            return Err(DataError::NoLiteral(ty.to_string()))
+        Type::Lambda(arg, ret) => match expr {
+            Micheline::Seq(_) => ctx.lambda(arg, ret, expr)?,
+            _ => return Err(bad()),
+        },
+        Type::Contract(t) => {
+            let address = match expr {
+                Micheline::String(s) => Address::from_text(s),
+                Micheline::Bytes(b) => Address::from_bytes(b),
+                _ => None,
+            }
+            .ok_or_else(bad)?;
+            ctx.contract(t, &address)?
         }
+        Type::Ticket(t) if forged_tickets => {
+            // `Ticket ticketer type contents amount`, or the opened form
+            // `Pair ticketer contents amount` that rollup kernels write.
+            let (ticketer, contents, amount) = match prim_of(expr, "Ticket") {
+                Some([ticketer, declared, contents, amount]) => {
+                    if Type::parse(declared)? != **t {
+                        return Err(bad());
+                    }
+                    (ticketer.clone(), contents.clone(), amount.clone())
+                }
+                Some(_) => return Err(bad()),
+                None => {
+                    let opened = Type::comb(vec![Type::Address, (**t).clone(), Type::Nat]);
+                    let Value::Pair(ticketer, rest) = parse_depth(&opened, expr, depth + 1, ctx)? else {
+                        return Err(bad());
+                    };
+                    let Value::Pair(contents, amount) = *rest else {
+                        return Err(bad());
+                    };
+                    return ticket_of(*ticketer, *contents, *amount).ok_or_else(bad);
+                }
+            };
+            let ticketer = next(&Type::Address, &ticketer)?;
+            let contents = next(t, &contents)?;
+            let amount = next(&Type::Nat, &amount)?;
+            ticket_of(ticketer, contents, amount).ok_or_else(bad)?
+        }
+        Type::Never | Type::Operation | Type::Ticket(_) => return Err(DataError::NoLiteral(ty.to_string())),
     })
+}
+
+/// A ticket from parsed parts: the ticketer has no entrypoint and the
+/// amount is positive.
+fn ticket_of(ticketer: Value, contents: Value, amount: Value) -> Option<Value> {
+    match (ticketer, amount) {
+        (Value::Address(ticketer), Value::Int(amount))
+            if ticketer.entrypoint.is_empty() && amount.sign() == Sign::Plus =>
+        {
+            Some(Value::Ticket(Box::new(Ticket {
+                ticketer,
+                contents,
+                amount,
+            })))
+        }
+        _ => None,
+    }
 }
 
 fn prim(name: &str, args: Vec<Micheline>) -> Micheline {
@@ -511,6 +667,32 @@ pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
         }
         (Type::Or(lt, _), Value::Left(v)) => prim("Left", vec![unparse(lt, v, form)]),
         (Type::Or(_, rt), Value::Right(v)) => prim("Right", vec![unparse(rt, v, form)]),
+        (_, Value::Lambda(lambda)) => lambda.code.clone(),
+        (_, Value::Contract(address)) => unparse(&Type::Address, &Value::Address(address.clone()), form),
+        (Type::Ticket(t), Value::Ticket(ticket)) => unparse(
+            &Type::comb(vec![Type::Address, (**t).clone(), Type::Nat]),
+            &Value::Pair(
+                Box::new(Value::Address(ticket.ticketer.clone())),
+                Box::new(Value::Pair(
+                    Box::new(ticket.contents.clone()),
+                    Box::new(Value::Int(ticket.amount.clone())),
+                )),
+            ),
+            form,
+        ),
+        (_, Value::Ticket(ticket)) => unparse(
+            &Type::Ticket(Box::new(Type::Unit)),
+            &Value::Ticket(ticket.clone()),
+            form,
+        ),
+        // Operations have no Michelson syntax; like Octez, they are shown
+        // as bytes (soru's: destination, amount, packed parameter).
+        (_, Value::Operation(transfer)) => {
+            let mut bytes = transfer.destination.to_bytes();
+            bytes.extend_from_slice(&transfer.amount.to_be_bytes());
+            bytes.extend(unparse(&transfer.parameter_ty, &transfer.parameter, Form::Optimized).pack());
+            Micheline::Bytes(bytes)
+        }
         // A value that does not match its type: written by its own shape.
         (_, Value::Option(v)) => match v {
             Some(v) => prim("Some", vec![unparse(&Type::Unit, v, form)]),
