@@ -68,13 +68,10 @@ impl Entrypoints {
         }
     }
 
-    /// Every entrypoint by name, with its type (`default` included when it
-    /// is the root), as Octez's `entrypoints` RPC lists them.
-    pub fn all(&self) -> impl Iterator<Item = (&str, &Type)> {
-        let default = (!self.named.contains_key("default")).then_some(("default", &self.root));
-        default
-            .into_iter()
-            .chain(self.named.iter().map(|(name, (_, ty))| (name.as_str(), ty)))
+    /// The annotated entrypoints by name, with their types, as Octez's
+    /// `entrypoints` RPC lists them (an unannotated root is not listed).
+    pub fn named(&self) -> impl Iterator<Item = (&str, &Type)> {
+        self.named.iter().map(|(name, (_, ty))| (name.as_str(), ty))
     }
 
     /// `value` wrapped into the whole parameter along `path`.
@@ -131,7 +128,7 @@ mod tests {
         );
         let plain = Entrypoints::parse(&"or nat unit".parse().unwrap()).unwrap();
         assert_eq!(plain.find("default").unwrap().1, plain.root());
-        assert_eq!(plain.all().count(), 1);
+        assert_eq!(plain.named().count(), 0);
         assert!(Entrypoints::parse(&"or (nat %a) (unit %a)".parse().unwrap()).is_err());
     }
 }

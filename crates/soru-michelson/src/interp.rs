@@ -24,11 +24,11 @@ use crate::value::{unparse, Address, Destination, Form, Lambda, Ticket, Transfer
 
 /// What the interpreter may ask of the chain.
 pub trait ChainView {
-    /// The type of `entrypoint` (empty for default) of `destination`, if
-    /// that destination exists and has it: an originated contract's
-    /// entrypoint, an implicit account's `unit` (or a ticket), a rollup's
+    /// Whether `destination` exists and its `entrypoint` (empty for
+    /// default) takes values of `ty`: an originated contract's entrypoint
+    /// type, `unit` or a ticket for an implicit account, a rollup's
     /// declared type.
-    fn entrypoint_type(&self, destination: &Destination, entrypoint: &str) -> Option<Type>;
+    fn accepts(&self, destination: &Destination, entrypoint: &str, ty: &Type) -> bool;
 }
 
 /// The facts of one call.
@@ -98,6 +98,7 @@ pub fn run_script(
     let mut stack = vec![Value::Pair(Box::new(parameter), Box::new(storage))];
     let mut interpreter = Interpreter { env, gas, depth: 0 };
     interpreter.run(&script.code, &mut stack)?;
+    interpreter.charge(cost::HALT)?;
     match stack.pop() {
         Some(Value::Pair(operations, storage)) => match *operations {
             Value::List(operations) => Ok(Outcome {
@@ -177,14 +178,71 @@ fn ediv(a: &BigInt, b: &BigInt) -> Option<(BigInt, BigInt)> {
     Some((q, r))
 }
 
-/// Size of a value's scalar content in bytes, for gas.
-fn scalar_size(v: &Value) -> u64 {
+/// Octez's `Gas_comparable_input_size` of a value: the size that map,
+/// set and comparison costs grow with.
+fn comparable_size(v: &Value) -> u64 {
     match v {
-        Value::Int(i) | Value::Timestamp(i) => cost::int_size(i),
+        Value::Int(i) | Value::Timestamp(i) => i.bits() / 8,
         Value::String(s) => s.len() as u64,
         Value::Bytes(b) => b.len() as u64,
-        Value::Pair(a, b) => scalar_size(a) + scalar_size(b),
+        Value::Mutez(_) => 8,
+        Value::Unit | Value::Bool(_) => 1,
+        Value::KeyHash(_) => 21,
+        Value::Key(_) => 33,
+        Value::Signature(_) => 64,
+        Value::ChainId(_) => 4,
+        Value::Address(a) => 21 + if a.entrypoint.is_empty() { 7 } else { a.entrypoint.len() as u64 },
+        Value::Pair(a, b) => comparable_size(a) + comparable_size(b) + 1,
+        Value::Left(v) | Value::Right(v) => comparable_size(v) + 1,
+        Value::Option(v) => v.as_deref().map_or(0, comparable_size) + 1,
         _ => 8,
+    }
+}
+
+/// Octez's `COMPARE` cost: a leaf cost per scalar, 10 per structure node.
+fn compare_cost(a: &Value, b: &Value) -> u64 {
+    match (a, b) {
+        (Value::Pair(a1, a2), Value::Pair(b1, b2)) => 10 + compare_cost(a1, b1) + compare_cost(a2, b2),
+        (Value::Left(a) | Value::Right(a), Value::Left(b) | Value::Right(b)) => 10 + compare_cost(a, b),
+        (Value::Option(Some(a)), Value::Option(Some(b))) => 10 + compare_cost(a, b),
+        (Value::Option(_), Value::Option(_)) | (Value::Unit, Value::Unit) => 10,
+        (Value::Key(_), _) | (Value::Signature(_), _) => 92,
+        (Value::ChainId(_), _) => 30,
+        (Value::Address(_), _) => cost::compare_leaf(52, 52),
+        _ => cost::compare_leaf(comparable_size(a).max(1), comparable_size(b).max(1)),
+    }
+}
+
+/// Nodes, integer bytes and string bytes of Micheline (serialization cost).
+fn micheline_size(expr: &Micheline) -> (u64, u64, u64) {
+    match expr {
+        Micheline::Int(i) => (1, cost::int_bytes(i), 0),
+        Micheline::String(s) => (1, 0, s.len() as u64),
+        Micheline::Bytes(b) => (1, 0, b.len() as u64),
+        Micheline::Seq(items) | Micheline::Prim { args: items, .. } => {
+            items.iter().map(micheline_size).fold((1, 0, 0), |(n, i, s), (n2, i2, s2)| (n + n2, i + i2, s + s2))
+        }
+    }
+}
+
+/// The cost of unparsing a value to `expr` and serializing it.
+fn unparse_cost(expr: &Micheline) -> u64 {
+    let (nodes, ints, strings) = micheline_size(expr);
+    cost::UNPARSE_DATA_NODE * nodes + cost::serialize(nodes, ints, strings)
+}
+
+fn int_bytes_of(v: Option<&Value>) -> u64 {
+    match v {
+        Some(Value::Int(i) | Value::Timestamp(i)) => cost::int_bytes(i),
+        _ => 0,
+    }
+}
+
+fn byte_len(v: Option<&Value>) -> u64 {
+    match v {
+        Some(Value::String(s)) => s.len() as u64,
+        Some(Value::Bytes(b)) => b.len() as u64,
+        _ => 0,
     }
 }
 
@@ -221,72 +279,121 @@ impl Interpreter<'_, '_> {
         self.gas.consume(milligas).map_err(|_| RuntimeError::OutOfGas)
     }
 
-    /// The cost of `instr` on `stack` (before it runs).
+    /// The cost of `instr` on `stack`, charged before it runs (Octez
+    /// `cost_of_instr`; work whose size shows only while it runs, such as
+    /// loop iterations and unparsing, is charged as it happens).
     fn step_cost(instr: &Instr, stack: &[Value]) -> u64 {
         let top = |i: usize| stack.len().checked_sub(i + 1).map(|k| &stack[k]);
-        let size = |i: usize| top(i).map(scalar_size).unwrap_or(0);
+        let ints = |i: usize| int_bytes_of(top(i));
+        let len = |i: usize| byte_len(top(i));
+        let count = |i: usize| top(i).map_or(0, collection_len) as u64;
+        let key = || top(0).map_or(1, comparable_size);
         match instr {
-            Instr::Drop(n) | Instr::Dig(n) | Instr::Dug(n) | Instr::Dup(n) | Instr::Dip(n, _) => {
-                cost::STACK_STEP + *n as u64
-            }
-            Instr::Swap => cost::STACK_STEP,
-            Instr::Pair(n) | Instr::Unpair(n) | Instr::GetComb(n) | Instr::UpdateComb(n) => {
-                cost::DATA_STEP + *n as u64
-            }
-            Instr::Add | Instr::Sub | Instr::SubMutez | Instr::Abs | Instr::Neg | Instr::Int | Instr::IsNat => {
-                cost::ARITH_BASE + size(0).max(size(1)) / 2
-            }
-            Instr::Or | Instr::And | Instr::Xor | Instr::Not | Instr::Lsl | Instr::Lsr => {
-                cost::ARITH_BASE + size(0).max(size(1))
-            }
-            Instr::Mul | Instr::Ediv => cost::MUL_BASE + size(0) * size(1) / 4 + size(0) + size(1),
-            Instr::Compare => cost::COMPARE_BASE + size(0).min(size(1)),
-            Instr::Concat => cost::DATA_STEP + size(0) + size(1),
-            Instr::ConcatList(_) => {
-                let total: u64 = match top(0) {
-                    Some(Value::List(items)) => items.iter().map(scalar_size).sum::<u64>() + items.len() as u64,
-                    _ => 0,
+            Instr::Drop(1) | Instr::Dup(1) | Instr::Swap | Instr::Dip(1, _) => cost::STEP,
+            Instr::Drop(n) => cost::drop_n(*n as u64),
+            Instr::Dup(n) => cost::dup_n(*n as u64),
+            Instr::Dig(n) => cost::dig(*n as u64),
+            Instr::Dug(n) => cost::dig(*n as u64) + 5,
+            Instr::Dip(n, _) => cost::dip_n(*n as u64),
+            Instr::Pair(2) | Instr::Unpair(2) => cost::STEP,
+            Instr::Pair(n) => cost::pair_n(*n as u64),
+            Instr::Unpair(n) => cost::unpair_n(*n as u64),
+            Instr::GetComb(n) => cost::get_n(*n as u64),
+            Instr::UpdateComb(n) => cost::update_n(*n as u64),
+            Instr::EmptySet | Instr::EmptyMap => cost::EMPTY_COLLECTION,
+            Instr::Size => match top(0) {
+                Some(Value::String(_)) => 15,
+                _ => cost::STEP,
+            },
+            Instr::Mem => match top(1) {
+                Some(Value::Set(_)) => cost::set_mem(count(1), key()),
+                _ => cost::map_get(count(1), key()),
+            },
+            Instr::Get => cost::map_get(count(1), key()),
+            Instr::Update => match top(2) {
+                Some(Value::Set(_)) => cost::set_update(count(2), key()),
+                _ => cost::map_update(count(2), key()),
+            },
+            Instr::GetAndUpdate => cost::map_get_and_update(count(2), key()),
+            Instr::Concat => 45 + ((len(0) + len(1)) >> 1),
+            Instr::ConcatList(_) => match top(0) {
+                Some(Value::List(items)) => {
+                    let total: u64 = items.iter().map(|v| byte_len(Some(v))).sum();
+                    10 * items.len() as u64 + 100 + (total >> 1)
+                }
+                _ => 100,
+            },
+            Instr::Slice => 25 + (len(2) >> 1),
+            Instr::Add | Instr::Sub => match (top(0), top(1)) {
+                (Some(Value::Mutez(_)), _) => 20,
+                _ => cost::add_int(ints(0), ints(1)),
+            },
+            Instr::SubMutez => 15,
+            Instr::Mul => match (top(0), top(1)) {
+                (Some(Value::Mutez(_)), _) | (_, Some(Value::Mutez(_))) => 50,
+                _ => cost::mul_int(ints(0), ints(1)),
+            },
+            Instr::Ediv => match top(0) {
+                Some(Value::Mutez(_)) => 70,
+                _ => cost::ediv_int(ints(0), ints(1)),
+            },
+            Instr::Abs => 20 + (ints(0) >> 1),
+            Instr::Neg => 25 + (ints(0) >> 1),
+            Instr::Lsl | Instr::Lsr | Instr::Or | Instr::And | Instr::Xor => match top(0) {
+                Some(Value::Int(_)) => 35 + (ints(0).max(ints(1)) >> 1),
+                _ => 15,
+            },
+            Instr::Not => match top(0) {
+                Some(Value::Int(_)) => 25 + (ints(0) >> 1),
+                _ => cost::STEP,
+            },
+            Instr::Compare => match (top(0), top(1)) {
+                (Some(a), Some(b)) => compare_cost(a, b),
+                _ => cost::STEP,
+            },
+            Instr::Blake2b => cost::blake2b(len(0)),
+            Instr::Sha256 => cost::sha256(len(0)),
+            Instr::Sha512 => cost::sha512(len(0)),
+            Instr::HashKey => cost::HASH_KEY,
+            Instr::CheckSignature => {
+                let base = match top(0) {
+                    Some(Value::Key(k)) => match k.curve() {
+                        soru_core::keys::Curve::Ed25519 => cost::CHECK_SIGNATURE_ED25519,
+                        soru_core::keys::Curve::Secp256k1 => cost::CHECK_SIGNATURE_SECP256K1,
+                        soru_core::keys::Curve::P256 => cost::CHECK_SIGNATURE_P256,
+                        soru_core::keys::Curve::Bls => cost::CHECK_SIGNATURE_BLS + 2 * len(2),
+                    },
+                    _ => cost::CHECK_SIGNATURE_P256,
                 };
-                cost::DATA_STEP + total
+                base + len(2) + (len(2) >> 3)
             }
-            Instr::Slice => cost::DATA_STEP + size(2) / 4,
-            Instr::Mem | Instr::Get | Instr::Update | Instr::GetAndUpdate => {
-                let n = match instr {
-                    Instr::Mem | Instr::Get => top(1).map(collection_len).unwrap_or(0),
-                    _ => top(2).map(collection_len).unwrap_or(0),
-                };
-                cost::MAP_BASE + cost::MAP_LOG * cost::log2(n) * size(0).max(1)
-            }
-            Instr::Iter(_) | Instr::Map(_) => cost::CONTROL_STEP,
-            Instr::Blake2b | Instr::Sha256 | Instr::Sha512 => cost::HASH_BASE + cost::HASH_PER_BYTE * size(0),
-            Instr::Pack(_) | Instr::Unpack(_) => cost::HASH_BASE + 4 * size(0),
-            Instr::CheckSignature => cost::CHECK_SIGNATURE + cost::HASH_PER_BYTE * size(2),
-            Instr::HashKey => cost::HASH_BASE,
-            Instr::Contract(..) => cost::CONTRACT_LOOKUP,
+            Instr::Unpack(_) => 260 + (len(0) >> 1) + 20 * len(0),
+            Instr::Contract(..) => cost::CONTRACT,
             Instr::TransferTokens(_) => cost::TRANSFER_TOKENS,
-            Instr::Ticket | Instr::ReadTicket | Instr::SplitTicket | Instr::JoinTickets => cost::TICKET_STEP,
-            Instr::SelfContract(_)
-            | Instr::SelfAddress
-            | Instr::Sender
-            | Instr::Source
-            | Instr::Amount
-            | Instr::Balance
-            | Instr::Now
-            | Instr::Level
-            | Instr::ChainId
-            | Instr::ImplicitAccount
-            | Instr::Address => cost::CHAIN_STEP,
-            Instr::If(..)
-            | Instr::IfNone(..)
-            | Instr::IfLeft(..)
-            | Instr::IfCons(..)
-            | Instr::Loop(_)
-            | Instr::LoopLeft(_)
-            | Instr::Exec
-            | Instr::Apply(_)
-            | Instr::Failwith(_)
-            | Instr::Never => cost::CONTROL_STEP,
-            _ => cost::DATA_STEP,
+            Instr::SplitTicket => match top(1) {
+                Some(Value::Pair(a, b)) => 40 + (int_bytes_of(Some(a)).max(int_bytes_of(Some(b))) >> 1),
+                _ => 40,
+            },
+            Instr::JoinTickets => 35 + 35 + 35,
+            Instr::Apply(_) => cost::APPLY,
+            Instr::ChainId => 15,
+            Instr::Iter(_) => match top(0) {
+                Some(Value::Map(_) | Value::Set(_)) => {
+                    let n = count(0);
+                    50 + 7 * n + (n >> 1) + (n >> 3)
+                }
+                _ => 20,
+            },
+            Instr::Map(_) => match top(0) {
+                Some(Value::Map(_)) => {
+                    let n = count(0);
+                    40 + 8 * n + (n >> 1)
+                }
+                _ => 20,
+            },
+            // Charged with the unparsing they do.
+            Instr::Pack(_) | Instr::Failwith(_) => 0,
+            _ => cost::STEP,
         }
     }
 
@@ -494,8 +601,9 @@ impl Interpreter<'_, '_> {
             }
             Instr::Pack(ty) => {
                 let v = pop(stack)?;
-                let packed = unparse(ty, &v, Form::Optimized).pack();
-                self.charge(cost::HASH_PER_BYTE * packed.len() as u64)?;
+                let written = unparse(ty, &v, Form::OptimizedLegacy);
+                self.charge(unparse_cost(&written))?;
+                let packed = written.pack();
                 stack.push(Value::Bytes(packed));
             }
             Instr::Unpack(ty) => {
@@ -539,14 +647,14 @@ impl Interpreter<'_, '_> {
             }
             Instr::Loop(body) => {
                 while boolean(pop(stack)?)? {
-                    self.charge(cost::CONTROL_STEP)?;
+                    self.charge(cost::STEP)?;
                     self.run(body, stack)?;
                 }
             }
             Instr::LoopLeft(body) => loop {
                 match pop(stack)? {
                     Value::Left(v) => {
-                        self.charge(cost::CONTROL_STEP)?;
+                        self.charge(cost::STEP)?;
                         stack.push(*v);
                         self.run(body, stack)?;
                     }
@@ -564,7 +672,7 @@ impl Interpreter<'_, '_> {
                     _ => return Err(bad_stack()),
                 };
                 for element in elements {
-                    self.charge(cost::CONTROL_STEP)?;
+                    self.charge(cost::STEP)?;
                     stack.push(element);
                     self.run(body, stack)?;
                 }
@@ -573,7 +681,7 @@ impl Interpreter<'_, '_> {
                 Value::List(items) => {
                     let mut out = Vec::with_capacity(items.len());
                     for item in items {
-                        self.charge(cost::CONTROL_STEP)?;
+                        self.charge(30)?;
                         stack.push(item);
                         self.run(body, stack)?;
                         out.push(pop(stack)?);
@@ -583,7 +691,7 @@ impl Interpreter<'_, '_> {
                 Value::Map(map) => {
                     let mut out = std::collections::BTreeMap::new();
                     for (k, v) in map {
-                        self.charge(cost::CONTROL_STEP)?;
+                        self.charge(80)?;
                         stack.push(pair(k.clone(), v));
                         self.run(body, stack)?;
                         out.insert(k, pop(stack)?);
@@ -615,7 +723,9 @@ impl Interpreter<'_, '_> {
             }
             Instr::Failwith(ty) => {
                 let v = pop(stack)?;
-                return Err(RuntimeError::Failwith(unparse(ty, &v, Form::Optimized)));
+                let written = unparse(ty, &v, Form::Optimized);
+                self.charge(unparse_cost(&written))?;
+                return Err(RuntimeError::Failwith(written));
             }
             Instr::Never => return Err(bad_stack()),
             Instr::Add => {
@@ -780,9 +890,7 @@ impl Interpreter<'_, '_> {
                     ("", b) => Some(b.to_string()),
                     _ => None,
                 };
-                let found = entrypoint.filter(|ep| {
-                    self.env.chain.entrypoint_type(&address.destination, ep).as_ref() == Some(ty)
-                });
+                let found = entrypoint.filter(|ep| self.env.chain.accepts(&address.destination, ep, ty));
                 stack.push(Value::Option(found.map(|entrypoint| {
                     Box::new(Value::Contract(Address {
                         destination: address.destination,
@@ -805,6 +913,7 @@ impl Interpreter<'_, '_> {
                 let parameter = pop(stack)?;
                 let Value::Mutez(amount) = pop(stack)? else { return Err(bad_stack()) };
                 let Value::Contract(destination) = pop(stack)? else { return Err(bad_stack()) };
+                self.charge(unparse_cost(&unparse(parameter_ty, &parameter, Form::Optimized)))?;
                 stack.push(Value::Operation(Box::new(Transfer {
                     destination,
                     amount,
@@ -879,7 +988,6 @@ impl Interpreter<'_, '_> {
     /// `UNPACK`: `0x05 ‖ Micheline`, read as a value of `ty`; `None` on any
     /// mismatch. Lambdas inside are typechecked on this run's gas.
     fn unpack(&mut self, ty: &Type, bytes: &[u8]) -> Result<Option<Value>, RuntimeError> {
-        self.charge(cost::HASH_PER_BYTE * bytes.len() as u64)?;
         let Some((0x05, body)) = bytes.split_first() else {
             return Ok(None);
         };

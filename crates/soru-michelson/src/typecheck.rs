@@ -126,7 +126,7 @@ impl<'a> Checker<'a> {
     /// Typechecks a whole script.
     pub fn check_script(&mut self, script: &Micheline) -> Result<Script, ScriptError> {
         let [parameter, storage, code] = sections(script)?;
-        self.charge(cost::TYPECHECK_NODE * (node_count(parameter) + node_count(storage)))?;
+        self.charge(cost::PARSE_TYPE_NODE * (node_count(parameter) + node_count(storage)))?;
         let entrypoints = Entrypoints::parse(parameter)?;
         if !entrypoints.root().is_passable() {
             return Err(ScriptError::Type(crate::TypeError::NotAllowed {
@@ -215,7 +215,7 @@ impl<'a> Checker<'a> {
                     result?
                 }
                 _ => {
-                    self.charge(cost::TYPECHECK_NODE)?;
+                    self.charge(cost::TYPECHECK_INSTR)?;
                     let (instr, after) = self.check_instr(item, live, in_lambda)?;
                     block.extend(instr);
                     after
@@ -333,7 +333,7 @@ impl<'a> Checker<'a> {
             }
             "PUSH" => {
                 let [t, v] = args.as_slice() else { return Err(bad_args()) };
-                self.charge(cost::TYPECHECK_NODE * node_count(t))?;
+                self.charge(cost::PARSE_TYPE_NODE * node_count(t))?;
                 let t = Type::parse(t)?;
                 if !t.is_pushable() {
                     return Err(ScriptError::Type(crate::TypeError::NotAllowed {
@@ -1021,9 +1021,10 @@ impl DataContext for Checker<'_> {
             ty: ty.to_string(),
         };
         let chain = self.chain.ok_or_else(no_such)?;
-        match chain.entrypoint_type(&address.destination, &address.entrypoint) {
-            Some(found) if found == *ty => Ok(Value::Contract(address.clone())),
-            _ => Err(no_such()),
+        if chain.accepts(&address.destination, &address.entrypoint, ty) {
+            Ok(Value::Contract(address.clone()))
+        } else {
+            Err(no_such())
         }
     }
 

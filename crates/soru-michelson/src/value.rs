@@ -293,6 +293,9 @@ pub enum Form {
     /// Bytes for addresses and keys, integers for timestamps; right combs
     /// of four or more as sequences. Rollup Transfer payloads use it.
     Optimized,
+    /// Optimized, but every comb written as nested `Pair`s (Octez
+    /// `Optimized_legacy`: what `PACK` and ticket-table keys use).
+    OptimizedLegacy,
 }
 
 fn invalid(value: &Micheline, ty: &Type) -> DataError {
@@ -564,7 +567,7 @@ fn prim(name: &str, args: Vec<Micheline>) -> Micheline {
 /// Writes `value` (of type `ty`) as Micheline in `form` (Octez
 /// `unparse_data`).
 pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
-    let optimized = form == Form::Optimized;
+    let optimized = form != Form::Readable;
     match (ty, value) {
         (_, Value::Unit) => prim("Unit", vec![]),
         (_, Value::Bool(b)) => prim(if *b { "True" } else { "False" }, vec![]),
@@ -811,6 +814,10 @@ mod tests {
             "Pair 1 (Pair 2 3)"
         );
         assert_eq!(round("pair nat nat", "{ 1 ; 2 }", Form::Optimized), "Pair 1 2");
+        assert_eq!(
+            round("pair nat nat nat nat", "Pair 1 2 3 4", Form::OptimizedLegacy),
+            "Pair 1 (Pair 2 (Pair 3 4))"
+        );
         // A left-nested pair is not a comb.
         assert_eq!(
             round("pair (pair nat nat) nat", "Pair (Pair 1 2) 3", Form::Readable),

@@ -32,16 +32,16 @@ impl TestChain {
 }
 
 impl ChainView for TestChain {
-    fn entrypoint_type(&self, destination: &Destination, entrypoint: &str) -> Option<Type> {
+    fn accepts(&self, destination: &Destination, entrypoint: &str, ty: &Type) -> bool {
         let base = Address {
             destination: *destination,
             entrypoint: String::new(),
         }
         .to_text();
         if matches!(destination, Destination::Implicit(_)) {
-            return entrypoint.is_empty().then_some(Type::Unit);
+            return entrypoint.is_empty() && matches!(ty, Type::Unit | Type::Ticket(_));
         }
-        self.0.get(&(base, entrypoint.to_string())).cloned()
+        self.0.get(&(base, entrypoint.to_string())) == Some(ty)
     }
 }
 
