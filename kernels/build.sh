@@ -16,7 +16,7 @@ kernels_dir=$(pwd -P)
 repo=$(cd .. && pwd -P)
 cargo_home=$(cd "${CARGO_HOME:-$HOME/.cargo}" && pwd -P)
 
-kernels=(echo counter reboot installer hostfns trap loop-forever deep-recursion memory-grow tx compute durable-heavy big-code)
+kernels=(echo counter reboot installer hostfns trap loop-forever deep-recursion memory-grow tx compute durable-heavy big-code bridge)
 
 export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$repo=/soru"
 export CARGO_INCREMENTAL=0

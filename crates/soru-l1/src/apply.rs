@@ -24,6 +24,7 @@ use soru_protocol::game::{GameContext, GameResult, MoveOutcome, Reason};
 use soru_protocol::outbox::{execute_outbox_message, Execution};
 use soru_protocol::rollup::{BalanceUpdate, Context, RollupState};
 
+use crate::contracts::{self, Argument, Calls, Sender};
 use crate::error::L1Error;
 use crate::gas;
 use crate::ledger::{Ledger, Rollup, Scratch};
@@ -31,6 +32,8 @@ use crate::ledger::{Ledger, Rollup, Scratch};
 /// What a block's application reads of the chain.
 #[derive(Debug, Clone, Copy)]
 pub struct BlockEnv<'a> {
+    /// The chain (scripts read it with `CHAIN_ID`).
+    pub chain_id: soru_core::base58::ChainId,
     /// The level of the block being built.
     pub level: u32,
     /// Its timestamp.
@@ -240,6 +243,10 @@ struct Outcome {
     balance_updates: Vec<Value>,
     consumed_milligas: u128,
     paid_storage: u64,
+    /// Receipts of the internal operations the content caused.
+    internal: Vec<Value>,
+    /// Milligas those internal operations consumed.
+    internal_milligas: u128,
 }
 
 /// Burns `bytes` of storage from `payer`, within the content's limit.
@@ -339,7 +346,11 @@ fn apply_content(
         balance_updates: Vec::new(),
         consumed_milligas,
         paid_storage: 0,
+        internal: Vec::new(),
+        internal_milligas: 0,
     };
+    // What is left of the content's gas once its fixed costs are paid.
+    let budget = u64::try_from(limit - consumed_milligas).unwrap_or(u64::MAX);
     match &content.kind {
         OperationKind::Reveal { public_key, .. } => {
             let account = scratch
@@ -359,11 +370,12 @@ fn apply_content(
                         return Err(L1Error::EmptyTransaction(*to));
                     }
                     if let Some(p) = parameters {
-                        let unit_default = p.entrypoint == "default" && p.value.to_bytes() == [3, 11];
+                        let unit_default = p.entrypoint == "default" && p.value.is_unit();
                         if !unit_default {
-                            return Err(L1Error::MichelsonUnsupported(
-                                "calling an implicit account with parameters",
-                            ));
+                            return Err(L1Error::BadContractParameter {
+                                contract: to.to_base58(),
+                                reason: "implicit accounts take only Unit on their default entrypoint".into(),
+                            });
                         }
                     }
                     let balance = scratch.ledger().account(&source).map_or(0, |a| a.balance);
@@ -388,12 +400,53 @@ fn apply_content(
                         outcome.fields = json!({"allocated_destination_contract": true});
                     }
                 }
-                Contract::Originated(_) => return Err(L1Error::MichelsonUnsupported("calling a contract")),
+                Contract::Originated(kt1) => {
+                    let (entrypoint, value) = match parameters {
+                        Some(p) if p.entrypoint != "default" => (p.entrypoint.clone(), p.value.clone()),
+                        Some(p) => (String::new(), p.value.clone()),
+                        None => (String::new(), soru_core::micheline::Micheline::prim0("Unit").map_err(|e| L1Error::ParseError(e.to_string()))?),
+                    };
+                    let mut calls = Calls::new(scratch, env, source, soru_michelson::Gas::new(budget));
+                    let (fields, emitted) = calls.call(
+                        Sender::Implicit(source),
+                        *kt1,
+                        amount,
+                        &entrypoint,
+                        Argument::Untyped {
+                            value,
+                            forged_tickets: false,
+                        },
+                    )?;
+                    let own = budget - calls.gas.remaining();
+                    calls.run_emitted(*kt1, emitted)?;
+                    finish_calls(calls, &mut outcome, fields, own, content, params)?;
+                }
             }
         }
-        OperationKind::Origination { .. } => {
+        OperationKind::Origination {
+            balance,
+            delegate,
+            script,
+        } => {
+            if let Some(delegate) = delegate {
+                return Err(L1Error::UnregisteredDelegate(*delegate));
+            }
+            let address = contracts::contract_address(op_hash, *origination_index);
             *origination_index += 1;
-            return Err(L1Error::MichelsonUnsupported("originating a contract"));
+            let balance = nat_u64(balance.0, "balance")?;
+            let mut calls = Calls::new(scratch, env, source, soru_michelson::Gas::new(budget));
+            let originated = contracts::originate(&mut calls, address, balance, &script.code, &script.storage)?;
+            let own = budget - calls.gas.remaining();
+            calls.storage_bytes += originated.used_bytes;
+            let transfer = originated.balance_updates;
+            let fields = json!({
+                "originated_contracts": [address],
+                "storage_size": originated.used_bytes.to_string(),
+            });
+            // The allocation of the new contract is burnt like an account's.
+            calls.allocations += 1;
+            finish_calls(calls, &mut outcome, fields, own, content, params)?;
+            outcome.balance_updates.extend(transfer);
         }
         OperationKind::Delegation { delegate } => {
             return Err(L1Error::UnregisteredDelegate(delegate.unwrap_or(source)));
@@ -558,8 +611,16 @@ fn apply_content(
                         "paid_storage_size_diff": "0",
                     });
                 }
-                Execution::Transactions(_) | Execution::TypedTransactions(_) => {
-                    return Err(L1Error::MichelsonUnsupported("executing outbox transactions"));
+                Execution::Transactions(transactions) => {
+                    let batch = transactions.into_iter().map(|t| (t, None)).collect();
+                    run_outbox(scratch, env, source, *rollup, batch, budget, &mut outcome, content)?;
+                }
+                Execution::TypedTransactions(transactions) => {
+                    let batch = transactions
+                        .into_iter()
+                        .map(|t| (t.transaction, Some(t.parameters_ty)))
+                        .collect();
+                    run_outbox(scratch, env, source, *rollup, batch, budget, &mut outcome, content)?;
                 }
             }
         }
@@ -570,6 +631,73 @@ fn apply_content(
         }
     }
     Ok(outcome)
+}
+
+/// Ends a content that ran calls: its own gas and fields, the internal
+/// receipts, and the storage burns (new storage and ticket rows, then one
+/// `origination_size` per allocated account or contract), all from the
+/// source within the content's storage limit.
+fn finish_calls(
+    calls: Calls<'_, '_, '_>,
+    outcome: &mut Outcome,
+    mut fields: Value,
+    own_milligas: u64,
+    content: &ManagerOperation,
+    params: &ProtocolParams,
+) -> Result<(), L1Error> {
+    let storage = calls.storage_bytes;
+    let allocation = calls.allocations * u64::from(params.origination_size);
+    let internal = calls.internal_results;
+    let internal_milligas: u128 = internal
+        .iter()
+        .filter_map(|r| r["result"]["consumed_milligas"].as_str()?.parse::<u128>().ok())
+        .sum();
+    let scratch = calls.scratch;
+    if u128::from(storage + allocation) > content.storage_limit.0 {
+        return Err(L1Error::StorageExhausted {
+            limit: content.storage_limit.0,
+            needed: storage + allocation,
+        });
+    }
+    let mut burns = burn_storage(scratch, &content.source, storage, content, params)?;
+    burns.extend(burn_storage(scratch, &content.source, allocation, content, params)?);
+    if let Some(updates) = fields.as_object_mut().and_then(|o| o.remove("balance_updates")) {
+        if let Some(list) = updates.as_array() {
+            burns.extend(list.iter().cloned());
+        }
+    }
+    outcome.balance_updates = burns;
+    outcome.consumed_milligas += u128::from(own_milligas);
+    outcome.paid_storage = storage;
+    outcome.fields = fields;
+    outcome.internal = internal;
+    // The content's total, for the block's gas count.
+    outcome.internal_milligas = internal_milligas;
+    Ok(())
+}
+
+/// Executes an outbox message's transactions for `execute_outbox_message`.
+#[allow(clippy::too_many_arguments)]
+fn run_outbox(
+    scratch: &mut Scratch<'_>,
+    env: &BlockEnv<'_>,
+    source: PublicKeyHash,
+    rollup: soru_core::base58::SmartRollupAddress,
+    batch: Vec<(soru_core::outbox::OutboxTransaction, Option<soru_core::micheline::Micheline>)>,
+    budget: u64,
+    outcome: &mut Outcome,
+    content: &ManagerOperation,
+) -> Result<(), L1Error> {
+    let mut calls = Calls::new(scratch, env, source, soru_michelson::Gas::new(budget));
+    let executed = contracts::execute_outbox_transactions(&mut calls, rollup, batch)?;
+    let own = budget - calls.gas.remaining();
+    let internal_own: u64 = calls
+        .internal_results
+        .iter()
+        .filter_map(|r| r["result"]["consumed_milligas"].as_str()?.parse::<u64>().ok())
+        .sum();
+    let fields = json!({"ticket_updates": executed.ticket_updates});
+    finish_calls(calls, outcome, fields, own.saturating_sub(internal_own), content, env.params)
 }
 
 /// Octez's JSON of a finished game.
@@ -651,6 +779,7 @@ pub fn apply(ledger: &mut Ledger, messages: &mut Vec<Vec<u8>>, op: &CheckedOpera
 
     let mut scratch = Scratch::new(ledger, messages);
     let mut results: Vec<Value> = Vec::with_capacity(contents.len());
+    let mut internal_results: Vec<Vec<Value>> = Vec::with_capacity(contents.len());
     let mut failed = false;
     let mut origination_index = 0u32;
     let mut consumed = 0u128;
@@ -669,15 +798,16 @@ pub fn apply(ledger: &mut Ledger, messages: &mut Vec<Vec<u8>>, op: &CheckedOpera
             signature_gas,
         ) {
             Ok(outcome) => {
-                consumed += outcome.consumed_milligas;
+                consumed += outcome.consumed_milligas + outcome.internal_milligas;
                 results.push(result_json(&content.kind, "applied", &outcome));
+                internal_results.push(outcome.internal);
             }
             Err(error) => {
                 failed = true;
                 for earlier in results.iter_mut() {
                     earlier["status"] = json!("backtracked");
                 }
-                results.push(json!({"status": "failed", "errors": [error.to_json()]}));
+                results.push(json!({"status": "failed", "errors": error.to_json_trace()}));
             }
         }
     }
@@ -687,16 +817,22 @@ pub fn apply(ledger: &mut Ledger, messages: &mut Vec<Vec<u8>>, op: &CheckedOpera
         scratch.commit();
     }
 
+    // A failed group keeps no internal receipts: nothing they did stayed.
+    if failed {
+        internal_results.clear();
+    }
+    internal_results.resize(contents.len(), Vec::new());
     let contents_json = contents
         .iter()
         .zip(results)
         .zip(fee_updates)
-        .map(|((content, result), fees)| {
+        .zip(internal_results)
+        .map(|(((content, result), fees), internal)| {
             let mut value = serde_json::to_value(content).unwrap_or(Value::Null);
             value["metadata"] = json!({
                 "balance_updates": fees,
                 "operation_result": result,
-                "internal_operation_results": [],
+                "internal_operation_results": internal,
             });
             value
         })

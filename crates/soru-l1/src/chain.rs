@@ -442,9 +442,11 @@ impl Chain {
     pub fn simulate(&self, bytes: &[u8], signature: SignatureCheck) -> Result<apply::Applied, L1Error> {
         let op = self.check_with(bytes, signature)?;
         let mut ledger = (*self.ledger).clone();
+        ledger.start_block();
         let mut messages = Vec::new();
         let params = &self.config.params;
         let env = BlockEnv {
+            chain_id: self.chain_id,
             level: self.head().header.level + 1,
             timestamp: Timestamp::from_seconds(
                 self.head().header.timestamp.seconds + params.minimal_block_delay as i64,
@@ -499,6 +501,7 @@ impl Chain {
         let level = head.header.level + 1;
         let params = self.config.params.clone();
         let env = BlockEnv {
+            chain_id: self.chain_id,
             level,
             timestamp,
             params: &params,
@@ -506,6 +509,7 @@ impl Chain {
         let live_blocks = self.live_blocks(level);
         let mut included = self.included_since(level);
         let mut ledger = (*self.ledger).clone();
+        ledger.start_block();
         let mut messages = Vec::new();
         let mut sources = BTreeSet::new();
         let mut gas = 0u128;

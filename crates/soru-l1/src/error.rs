@@ -3,7 +3,7 @@
 //! for Octez recognise them (`[{"kind":"temporary","id":"proto…counter_in_the_future",…}]`).
 
 use serde_json::{json, Value};
-use soru_core::base58::{BlockHash, OperationHash, SmartRollupAddress};
+use soru_core::base58::{BlockHash, ContractKt1Hash, OperationHash, SmartRollupAddress};
 use soru_core::operation::OperationError;
 use soru_core::PublicKeyHash;
 use soru_protocol::game::GameError;
@@ -176,10 +176,86 @@ pub enum L1Error {
     /// The boot sector does not install (the PVM refused it).
     #[error("the boot sector cannot be installed: {0}")]
     InvalidBootSector(String),
-    /// What needs soru-michelson: originating and calling contracts,
-    /// outbox transactions, which call contracts.
-    #[error("{0}: Michelson contracts are not supported by this L1 yet")]
-    MichelsonUnsupported(&'static str),
+    /// A contract that does not exist.
+    #[error("contract {0} does not exist")]
+    NonExistingContract(ContractKt1Hash),
+    /// A contract's balance cannot pay a transfer.
+    #[error("contract {contract} holds {balance} mutez, not {amount}")]
+    ContractBalanceTooLow {
+        /// The contract.
+        contract: ContractKt1Hash,
+        /// Its balance.
+        balance: u64,
+        /// The amount asked.
+        amount: u64,
+    },
+    /// A call's parameter does not fit the entrypoint (or there is no such
+    /// entrypoint).
+    #[error("bad parameter for {contract}: {reason}")]
+    BadContractParameter {
+        /// The contract called.
+        contract: String,
+        /// Why.
+        reason: String,
+    },
+    /// A script that does not typecheck.
+    #[error("ill-typed script: {0}")]
+    IllTypedContract(String),
+    /// A storage or constant that does not typecheck.
+    #[error("ill-typed data: {0}")]
+    IllTypedData(String),
+    /// The script ran `FAILWITH`.
+    #[error("{contract} failed with {with}")]
+    ScriptRejected {
+        /// The contract.
+        contract: ContractKt1Hash,
+        /// The value, Optimized.
+        with: soru_core::micheline::Micheline,
+    },
+    /// The script stopped on an overflow, gas exhaustion or an internal
+    /// limit.
+    #[error("{contract}: {error}")]
+    ScriptRuntime {
+        /// The contract.
+        contract: ContractKt1Hash,
+        /// What stopped it.
+        error: soru_michelson::RuntimeError,
+    },
+    /// A contract holds or sends tickets it neither minted nor received.
+    #[error("invalid ticket transfer: {amount} of a ticket from {ticketer}")]
+    InvalidTicketTransfer {
+        /// The ticket's ticketer.
+        ticketer: String,
+        /// The amount over what the contract may move.
+        amount: num_bigint::BigInt,
+    },
+    /// A ticket balance would go below zero.
+    #[error("negative ticket balance {balance} for row {key}")]
+    NegativeTicketBalance {
+        /// The row key.
+        key: soru_core::base58::ScriptExprHash,
+        /// The balance it would have.
+        balance: num_bigint::BigInt,
+    },
+    /// A ticket of zero units in an outbox transaction.
+    #[error("tickets of zero units are forbidden")]
+    ForbiddenZeroTicket,
+    /// More than 65 535 internal operations in a block.
+    #[error("too many internal operations")]
+    TooManyInternalOperations,
+    /// Tez sent to a smart rollup.
+    #[error("transfers to smart rollups must carry 0 tez")]
+    RollupInvalidTransactionAmount,
+    /// A named entrypoint of a smart rollup.
+    #[error("smart rollups only have the default entrypoint")]
+    RollupInvalidEntrypoint,
+    /// An outbox transaction to something that is not a contract with a
+    /// script.
+    #[error("outbox destination {0} is not a contract")]
+    InvalidOutboxDestination(ContractKt1Hash),
+    /// An outbox transaction's type a rollup may not use.
+    #[error("outbox parameter type not allowed: {0}")]
+    InvalidOutboxParametersType(String),
     /// Delegation: this L1 has no delegates (blocks come from its baker).
     #[error("{0} is not a registered delegate")]
     UnregisteredDelegate(PublicKeyHash),
@@ -245,7 +321,10 @@ impl L1Error {
             | Self::BalanceTooLow { .. }
             | Self::GasExhausted { .. }
             | Self::StorageExhausted { .. }
-            | Self::CannotPayStorageFee { .. } => ErrorKind::Temporary,
+            | Self::CannotPayStorageFee { .. }
+            | Self::ContractBalanceTooLow { .. }
+            | Self::ScriptRejected { .. }
+            | Self::ScriptRuntime { .. } => ErrorKind::Temporary,
             Self::OutdatedOperation(_)
             | Self::CounterInThePast { .. }
             | Self::OperationAlreadyIncluded(_)
@@ -288,13 +367,51 @@ impl L1Error {
             Self::SmartRollupDoesNotExist(_) => format!("{p}.smart_rollup_does_not_exist"),
             Self::PvmDisabled(_) => format!("{p}.smart_rollup_pvm_disabled"),
             Self::InvalidBootSector(_) => format!("{p}.smart_rollup_invalid_boot_sector"),
-            Self::MichelsonUnsupported(_) => "soru.michelson_unsupported".into(),
+            Self::NonExistingContract(_) => format!("{p}.contract.non_existing_contract"),
+            Self::ContractBalanceTooLow { .. } => format!("{p}.contract.balance_too_low"),
+            Self::BadContractParameter { .. } => format!("{p}.michelson_v1.bad_contract_parameter"),
+            Self::IllTypedContract(_) => format!("{p}.michelson_v1.ill_typed_contract"),
+            Self::IllTypedData(_) => format!("{p}.michelson_v1.ill_typed_data"),
+            Self::ScriptRejected { .. } => format!("{p}.michelson_v1.script_rejected"),
+            Self::ScriptRuntime { error, .. } => match error {
+                soru_michelson::RuntimeError::Overflow => format!("{p}.michelson_v1.script_overflow"),
+                soru_michelson::RuntimeError::OutOfGas => format!("{p}.gas_exhausted.operation"),
+                _ => format!("{p}.michelson_v1.runtime_error"),
+            },
+            Self::InvalidTicketTransfer { .. } => format!("{p}.invalid_ticket_transfer"),
+            Self::NegativeTicketBalance { .. } => format!("{p}.Negative_ticket_balance"),
+            Self::ForbiddenZeroTicket => format!("{p}.michelson_v1.forbidden_zero_amount_ticket"),
+            Self::TooManyInternalOperations => format!("{p}.too_many_internal_operations"),
+            Self::RollupInvalidTransactionAmount => format!("{p}.operation.rollup_invalid_transaction_amount"),
+            Self::RollupInvalidEntrypoint => format!("{p}.operation.rollup_invalid_entrypoint"),
+            Self::InvalidOutboxDestination(_) => {
+                format!("{p}.smart_rollup_management_protocol_invalid_destination")
+            }
+            Self::InvalidOutboxParametersType(_) => format!("{p}.smart_rollup_invalid_parameters_type"),
             Self::UnregisteredDelegate(_) => format!("{p}.contract.manager.unregistered_delegate"),
             Self::Rollup(e) => format!("{p}.{}", octez_name(&e.to_string(), &format!("{e:?}"))),
             Self::Game(e) => format!("{p}.{}", octez_name(&e.to_string(), &format!("{e:?}"))),
             Self::Outbox(e) => format!("{p}.{}", octez_name(&e.to_string(), &format!("{e:?}"))),
             Self::Inbox(e) => format!("{p}.{}", octez_name(&e.to_string(), &format!("{e:?}"))),
             Self::TezOverflow => format!("{p}.tez.addition_overflow"),
+        }
+    }
+
+    /// The error trace of a failed content, outermost first: a script's
+    /// failure is wrapped in `runtime_error` naming the contract, as
+    /// Octez reports it.
+    pub fn to_json_trace(&self) -> Vec<Value> {
+        match self {
+            Self::ScriptRejected { contract, .. } | Self::ScriptRuntime { contract, .. } => vec![
+                json!({
+                    "kind": "temporary",
+                    "id": format!("{PROTOCOL_ERROR_PREFIX}.michelson_v1.runtime_error"),
+                    "contract_handle": contract,
+                    "contract_code": "Deprecated",
+                }),
+                self.to_json(),
+            ],
+            _ => vec![self.to_json()],
         }
     }
 
@@ -329,6 +446,13 @@ impl L1Error {
                 json!({"expected_hash": expected, "provided_hash": found})
             }
             Self::OperationAlreadyIncluded(hash) => json!({"operation": hash}),
+            Self::NonExistingContract(kt1) | Self::InvalidOutboxDestination(kt1) => json!({"contract": kt1}),
+            Self::BadContractParameter { contract, .. } => json!({"contract": contract}),
+            Self::ScriptRejected { with, .. } => json!({"with": with.to_json()}),
+            Self::InvalidTicketTransfer { ticketer, amount } => {
+                json!({"ticketer": ticketer, "amount": amount.to_string()})
+            }
+            Self::NegativeTicketBalance { key, balance } => json!({"key": key, "balance": balance.to_string()}),
             Self::OutdatedOperation(branch) => json!({"branch": branch}),
             _ => json!({}),
         };

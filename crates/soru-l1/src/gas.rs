@@ -41,7 +41,7 @@ fn decode_micheline(bytes: usize) -> u128 {
 
 /// Adding one serialized message of `len` bytes to the inbox: serializing,
 /// hashing it and its skip-list cell (Octez `cost_add_message`).
-fn inbox_message(len: usize) -> u128 {
+pub(crate) fn inbox_message(len: usize) -> u128 {
     let l = len as u128;
     4 * l + 1_276 + 430 + (l + 1) + (l + 1) / 8 + 351
 }
@@ -56,8 +56,16 @@ fn proof(len: usize) -> u128 {
 pub fn cost(kind: &OperationKind) -> u128 {
     let specific = match kind {
         OperationKind::Reveal { .. } | OperationKind::Delegation { .. } => 0,
-        OperationKind::Transaction { parameters, .. } => {
-            TRANSFER_OPERATION
+        OperationKind::Transaction {
+            parameters, destination, ..
+        } => {
+            // Only transfers to implicit accounts pay the flat transfer
+            // cost; a contract call pays for what its script does.
+            let transfer = match destination {
+                soru_core::Contract::Implicit(_) => TRANSFER_OPERATION,
+                soru_core::Contract::Originated(_) => 0,
+            };
+            transfer
                 + parameters
                     .as_ref()
                     .map_or(0, |p| decode_micheline(p.value.to_bytes().len()))

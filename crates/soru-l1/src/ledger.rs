@@ -1,17 +1,22 @@
-//! The L1's state at one block: implicit accounts, the smart rollups and
-//! the global inbox. Operations change it through a [`Scratch`], which
-//! remembers what each touched entry was so that a group whose content
-//! fails can be undone (Octez backtracks the group's earlier contents).
+//! The L1's state at one block: implicit accounts, originated contracts,
+//! the ticket table, the smart rollups and the global inbox. Operations
+//! change it through a [`Scratch`], which remembers what each touched entry
+//! was so that a group whose content fails can be undone (Octez backtracks
+//! the group's earlier contents).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use soru_core::base58::{OperationHash, SmartRollupAddress};
+use num_bigint::BigInt;
+use soru_core::base58::{ContractKt1Hash, OperationHash, SmartRollupAddress};
+use soru_core::micheline::Micheline;
 use soru_core::operation::PvmKind;
 use soru_core::{PublicKey, PublicKeyHash};
 use soru_protocol::inbox::Inbox;
 use soru_protocol::rollup::RollupState;
 
 use crate::error::L1Error;
+use crate::tickets::{TicketRow, TicketToken, TICKET_ROW_KEY_BYTES};
 
 /// An implicit account (`tz1…`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,10 +51,35 @@ pub struct Rollup {
     pub origination_operation: OperationHash,
 }
 
+/// An originated contract (`KT1…`).
+#[derive(Debug, Clone)]
+pub struct OriginatedContract {
+    /// Mutez held.
+    pub balance: u64,
+    /// The script as originated (`{ parameter … ; storage … ; code … }`).
+    pub code: Micheline,
+    /// The typechecked script.
+    pub script: Arc<soru_michelson::Script>,
+    /// The current storage.
+    pub storage: soru_michelson::Value,
+    /// Bytes stored (code and storage with their length prefixes).
+    pub used_bytes: u64,
+    /// Bytes paid for so far (the high-water mark of `used_bytes`).
+    pub paid_bytes: u64,
+}
+
 /// The chain's state after a block.
 #[derive(Debug, Clone)]
 pub struct Ledger {
     pub(crate) accounts: BTreeMap<PublicKeyHash, Account>,
+    pub(crate) contracts: BTreeMap<ContractKt1Hash, OriginatedContract>,
+    /// Ticket balances by Octez's row key (ticket and owner hashed).
+    pub(crate) tickets: BTreeMap<[u8; 32], TicketRow>,
+    /// Bytes the ticket table uses, and the most it ever used (paid for).
+    pub(crate) ticket_used_bytes: u64,
+    pub(crate) ticket_paid_bytes: u64,
+    /// The block's next internal operation nonce.
+    pub(crate) internal_nonce: u32,
     pub(crate) rollups: BTreeMap<SmartRollupAddress, Rollup>,
     /// The global rollup inbox, as of the last finalized level.
     pub(crate) inbox: Inbox,
@@ -77,6 +107,11 @@ impl Ledger {
             .collect();
         Self {
             accounts,
+            contracts: BTreeMap::new(),
+            tickets: BTreeMap::new(),
+            ticket_used_bytes: 0,
+            ticket_paid_bytes: 0,
+            internal_nonce: 0,
             rollups: BTreeMap::new(),
             inbox,
             global_counter: 0,
@@ -91,6 +126,36 @@ impl Ledger {
     /// Every allocated account.
     pub fn accounts(&self) -> impl Iterator<Item = (&PublicKeyHash, &Account)> {
         self.accounts.iter()
+    }
+
+    /// An originated contract.
+    pub fn contract(&self, address: &ContractKt1Hash) -> Option<&OriginatedContract> {
+        self.contracts.get(address)
+    }
+
+    /// Every originated contract.
+    pub fn contracts(&self) -> impl Iterator<Item = (&ContractKt1Hash, &OriginatedContract)> {
+        self.contracts.iter()
+    }
+
+    /// The amount of `token` that `owner` holds.
+    pub fn ticket_balance(&self, token: &TicketToken, owner: &soru_michelson::Destination) -> BigInt {
+        self.ticket_balance_by_key(&token.row_key(owner))
+    }
+
+    /// The amount in the ticket row `key` (Octez's hash of ticket and owner).
+    pub fn ticket_balance_by_key(&self, key: &[u8; 32]) -> BigInt {
+        self.tickets.get(key).map_or_else(BigInt::default, |row| row.amount.clone())
+    }
+
+    /// Every ticket row.
+    pub fn ticket_rows(&self) -> impl Iterator<Item = &TicketRow> {
+        self.tickets.values()
+    }
+
+    /// Starts a new block: internal operation nonces count from 0.
+    pub(crate) fn start_block(&mut self) {
+        self.internal_nonce = 0;
     }
 
     /// A rollup.
@@ -132,11 +197,13 @@ impl Ledger {
         Ok(())
     }
 
-    /// Total mutez in accounts and bonds (for supply checks in tests).
+    /// Total mutez in accounts, bonds and contracts (for supply checks in
+    /// tests).
     pub fn total_mutez(&self) -> u128 {
         self.accounts
             .values()
             .map(|a| u128::from(a.balance) + u128::from(a.frozen()))
+            .chain(self.contracts.values().map(|c| u128::from(c.balance)))
             .sum()
     }
 }
@@ -149,21 +216,31 @@ pub(crate) struct Scratch<'a> {
     /// The block's inbox messages so far (serialized).
     pub(crate) messages: &'a mut Vec<Vec<u8>>,
     saved_accounts: BTreeMap<PublicKeyHash, Option<Account>>,
+    saved_contracts: BTreeMap<ContractKt1Hash, Option<OriginatedContract>>,
+    saved_tickets: BTreeMap<[u8; 32], Option<TicketRow>>,
     saved_rollups: BTreeMap<SmartRollupAddress, Option<Rollup>>,
     saved_counter: u128,
+    saved_ticket_bytes: (u64, u64),
+    saved_nonce: u32,
     saved_messages: usize,
 }
 
 impl<'a> Scratch<'a> {
     pub(crate) fn new(ledger: &'a mut Ledger, messages: &'a mut Vec<Vec<u8>>) -> Self {
         let saved_counter = ledger.global_counter;
+        let saved_ticket_bytes = (ledger.ticket_used_bytes, ledger.ticket_paid_bytes);
+        let saved_nonce = ledger.internal_nonce;
         let saved_messages = messages.len();
         Self {
             ledger,
             messages,
             saved_accounts: BTreeMap::new(),
+            saved_contracts: BTreeMap::new(),
+            saved_tickets: BTreeMap::new(),
             saved_rollups: BTreeMap::new(),
             saved_counter,
+            saved_ticket_bytes,
+            saved_nonce,
             saved_messages,
         }
     }
@@ -265,6 +342,91 @@ impl<'a> Scratch<'a> {
         self.ledger.rollups.insert(address, rollup);
     }
 
+    /// The contract, for writing.
+    pub(crate) fn contract_mut(&mut self, address: &ContractKt1Hash) -> Result<&mut OriginatedContract, L1Error> {
+        if !self.saved_contracts.contains_key(address) {
+            let old = self.ledger.contracts.get(address).cloned();
+            self.saved_contracts.insert(*address, old);
+        }
+        self.ledger
+            .contracts
+            .get_mut(address)
+            .ok_or(L1Error::NonExistingContract(*address))
+    }
+
+    /// Adds a new contract.
+    pub(crate) fn insert_contract(&mut self, address: ContractKt1Hash, contract: OriginatedContract) {
+        if !self.saved_contracts.contains_key(&address) {
+            let old = self.ledger.contracts.get(&address).cloned();
+            self.saved_contracts.insert(address, old);
+        }
+        self.ledger.contracts.insert(address, contract);
+    }
+
+    /// Adds `delta` to what `owner` holds of `token`, keeping the table's
+    /// byte count (a row is its 65-byte key and its amount); a row at zero
+    /// is removed, a negative one refused.
+    pub(crate) fn adjust_ticket(
+        &mut self,
+        token: &TicketToken,
+        owner: &soru_michelson::Destination,
+        delta: &BigInt,
+    ) -> Result<(), L1Error> {
+        if delta == &BigInt::default() {
+            return Ok(());
+        }
+        let key = token.row_key(owner);
+        if !self.saved_tickets.contains_key(&key) {
+            let old = self.ledger.tickets.get(&key).cloned();
+            self.saved_tickets.insert(key, old);
+        }
+        let old = self.ledger.tickets.get(&key).map(|row| row.amount.clone());
+        let old_size = old.as_ref().map_or(0, |a| TICKET_ROW_KEY_BYTES + z_size(a));
+        let new = old.unwrap_or_default() + delta;
+        if new < BigInt::default() {
+            return Err(L1Error::NegativeTicketBalance {
+                key: soru_core::base58::ScriptExprHash(key),
+                balance: new,
+            });
+        }
+        let new_size = if new == BigInt::default() {
+            self.ledger.tickets.remove(&key);
+            0
+        } else {
+            let size = TICKET_ROW_KEY_BYTES + z_size(&new);
+            self.ledger.tickets.insert(
+                key,
+                TicketRow {
+                    token: token.clone(),
+                    owner: *owner,
+                    amount: new,
+                },
+            );
+            size
+        };
+        self.ledger.ticket_used_bytes = (self.ledger.ticket_used_bytes + new_size).saturating_sub(old_size);
+        Ok(())
+    }
+
+    /// Bytes of ticket table growth not yet paid for; marks them paid
+    /// (Octez's high-water mark over the whole table).
+    pub(crate) fn ticket_bytes_to_pay(&mut self) -> u64 {
+        let ledger = &mut *self.ledger;
+        let due = ledger.ticket_used_bytes.saturating_sub(ledger.ticket_paid_bytes);
+        ledger.ticket_paid_bytes = ledger.ticket_paid_bytes.max(ledger.ticket_used_bytes);
+        due
+    }
+
+    /// The next internal operation nonce.
+    pub(crate) fn next_nonce(&mut self) -> Result<u32, L1Error> {
+        let nonce = self.ledger.internal_nonce;
+        if nonce > u32::from(u16::MAX) {
+            return Err(L1Error::TooManyInternalOperations);
+        }
+        self.ledger.internal_nonce += 1;
+        Ok(nonce)
+    }
+
     /// Keeps every change.
     pub(crate) fn commit(self) {}
 
@@ -282,7 +444,32 @@ impl<'a> Scratch<'a> {
                 None => self.ledger.rollups.remove(&address),
             };
         }
+        for (address, old) in self.saved_contracts {
+            match old {
+                Some(contract) => self.ledger.contracts.insert(address, contract),
+                None => self.ledger.contracts.remove(&address),
+            };
+        }
+        for (key, old) in self.saved_tickets {
+            match old {
+                Some(row) => self.ledger.tickets.insert(key, row),
+                None => self.ledger.tickets.remove(&key),
+            };
+        }
+        (self.ledger.ticket_used_bytes, self.ledger.ticket_paid_bytes) = self.saved_ticket_bytes;
+        self.ledger.internal_nonce = self.saved_nonce;
         self.ledger.global_counter = self.saved_counter;
         self.messages.truncate(self.saved_messages);
+    }
+}
+
+/// Bytes of a `z` in Tezos's binary encoding (6 bits in the first byte,
+/// 7 in each next one).
+pub(crate) fn z_size(value: &BigInt) -> u64 {
+    let bits = value.bits();
+    if bits <= 6 {
+        1
+    } else {
+        1 + (bits - 6).div_ceil(7)
     }
 }

@@ -9,18 +9,24 @@
 //! rollup node, Tezos client libraries and `curl` talk to it as to a Tezos
 //! node. The store keeps every block; the ledger is rebuilt on start.
 //!
-//! What it is not: a consensus protocol (one baker, round 0), nor a
-//! Michelson interpreter (contracts come with `soru-michelson`).
+//! Contracts are Michelson scripts run by `soru-michelson`: originated,
+//! called, sending internal operations to accounts, contracts and rollups
+//! (internal `Transfer` inbox messages), holding tickets in the ticket
+//! table, and called back by executed outbox messages.
+//!
+//! What it is not: a consensus protocol (one baker, round 0).
 
 pub mod apply;
 pub mod block;
 pub mod chain;
+pub mod contracts;
 pub mod error;
 pub mod gas;
 pub mod ledger;
 pub mod rollups;
 pub mod rpc;
 pub mod store;
+pub mod tickets;
 
 pub use chain::{Chain, ChainConfig, ChainError};
 pub use error::L1Error;

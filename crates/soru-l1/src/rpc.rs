@@ -13,10 +13,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use soru_core::base58::{CommitmentHash, SmartRollupAddress};
+use soru_core::base58::{CommitmentHash, ContractKt1Hash, SmartRollupAddress};
+use soru_core::micheline::Micheline;
 use soru_core::operation::{SignedOperation, UnsignedOperation};
 use soru_core::time::Timestamp;
 use soru_core::{Contract, PublicKeyHash, Signature};
+use soru_michelson::Destination;
 use soru_protocol::inbox::Inbox;
 use tiny_http::{Header, Method, Request, Response, Server};
 
@@ -395,16 +397,17 @@ fn block_route(node: &Arc<Node>, method: &Method, id: &str, rest: &[&str], body:
             let address = SmartRollupAddress::from_base58(address)
                 .map_err(|e| RpcError::bad_request(format!("`{address}` is not a rollup address: {e}")))?;
             let ticket = parse_body(body)?;
-            for field in ["ticketer", "content_type", "content"] {
-                if ticket.get(field).is_none() {
-                    return Err(RpcError::bad_request(format!("a ticket needs `{field}`")));
-                }
-            }
             if chain.ledger().rollup(&address).is_none() {
                 return Err(L1Error::SmartRollupDoesNotExist(address).into());
             }
-            // Tickets arrive with Michelson contracts; until then no rollup holds any.
-            Ok(json!("0"))
+            let key = posted_ticket_key(&ticket, &Destination::SmartRollup(address))?;
+            Ok(json!(chain.ledger().ticket_balance_by_key(&key).to_string()))
+        }
+        (Method::Post, ["context", "contracts", id, "ticket_balance"]) => {
+            let owner = destination_of(id)?;
+            let ticket = parse_body(body)?;
+            let key = posted_ticket_key(&ticket, &owner)?;
+            Ok(json!(chain.ledger().ticket_balance_by_key(&key).to_string()))
         }
         (Method::Post, ["helpers", "forge", "operations"]) => {
             let value = parse_body(body)?;
@@ -500,14 +503,94 @@ fn pkh_of(text: &str) -> Result<PublicKeyHash, RpcError> {
     PublicKeyHash::from_base58(text).map_err(|e| RpcError::bad_request(format!("`{text}` is not a tz address: {e}")))
 }
 
+/// A `tz…`, `KT1…` or `sr1…` address in a path.
+fn destination_of(text: &str) -> Result<Destination, RpcError> {
+    soru_michelson::Address::from_text(text)
+        .filter(|a| a.entrypoint.is_empty())
+        .map(|a| a.destination)
+        .ok_or_else(|| RpcError::bad_request(format!("`{text}` is not an address")))
+}
+
+/// The ticket table row of `owner` for a posted token
+/// (`{"ticketer", "content_type", "content"}`), hashed as posted, as
+/// Octez does.
+fn posted_ticket_key(ticket: &Value, owner: &Destination) -> Result<[u8; 32], RpcError> {
+    for field in ["ticketer", "content_type", "content"] {
+        if ticket.get(field).is_none() {
+            return Err(RpcError::bad_request(format!("a ticket needs `{field}`")));
+        }
+    }
+    let ticketer = ticket["ticketer"]
+        .as_str()
+        .ok_or_else(|| RpcError::bad_request("`ticketer` is an address"))
+        .and_then(destination_of)?;
+    let micheline = |field: &str| {
+        Micheline::from_json(&ticket[field]).map_err(|e| RpcError::bad_request(format!("`{field}`: {e}")))
+    };
+    Ok(crate::tickets::row_key_of_posted(
+        &ticketer,
+        &micheline("content_type")?,
+        &micheline("content")?,
+        owner,
+    ))
+}
+
+/// The services of an originated contract.
+fn contract_route(ledger: &Ledger, kt1: &ContractKt1Hash, rest: &[&str]) -> RpcResult {
+    let contract = ledger
+        .contract(kt1)
+        .ok_or_else(|| RpcError::from(L1Error::NonExistingContract(*kt1)))?;
+    let storage = |form| soru_michelson::unparse(&contract.script.storage, &contract.storage, form).to_json();
+    let entrypoints = || {
+        contract
+            .script
+            .entrypoints
+            .named()
+            .map(|(name, ty)| (name.to_string(), ty.to_micheline().to_json()))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    match rest {
+        [] => Ok(json!({
+            "balance": contract.balance.to_string(),
+            "script": {"code": contract.code.to_json(), "storage": storage(soru_michelson::Form::Readable)},
+        })),
+        ["balance"] | ["spendable"] | ["full_balance"] => Ok(json!(contract.balance.to_string())),
+        ["frozen_bonds"] => Ok(json!("0")),
+        ["script"] => Ok(json!({"code": contract.code.to_json(), "storage": storage(soru_michelson::Form::Optimized)})),
+        ["storage"] => Ok(storage(soru_michelson::Form::Readable)),
+        ["storage", "used_space"] => Ok(json!(contract.used_bytes.to_string())),
+        ["storage", "paid_space"] => Ok(json!(contract.paid_bytes.to_string())),
+        ["entrypoints"] => Ok(json!({"entrypoints": entrypoints()})),
+        ["entrypoints", name] => entrypoints()
+            .remove(*name)
+            .ok_or_else(|| RpcError::not_found(format!("no entrypoint {name}"))),
+        ["all_ticket_balances"] => {
+            let tickets = crate::tickets::TicketAmounts::of_value(&contract.script.storage, &contract.storage);
+            Ok(json!(tickets
+                .iter()
+                .map(|(_, (token, amount))| {
+                    let mut item = token.to_json();
+                    item["amount"] = json!(amount.to_string());
+                    item
+                })
+                .collect::<Vec<_>>()))
+        }
+        _ => Err(RpcError::not_found(format!(
+            "no service at contracts/{kt1}/{}",
+            rest.join("/")
+        ))),
+    }
+}
+
 fn context_route(ledger: &Ledger, params: &soru_core::params::ProtocolParams, level: u32, path: &[&str]) -> RpcResult {
     match path {
         ["constants"] => Ok(constants(params)),
         ["contracts", id, rest @ ..] => {
             let contract = Contract::from_base58(id)
                 .map_err(|e| RpcError::bad_request(format!("`{id}` is not a contract: {e}")))?;
-            let Contract::Implicit(pkh) = contract else {
-                return Err(RpcError::not_found(format!("no contract {id}")));
+            let pkh = match contract {
+                Contract::Implicit(pkh) => pkh,
+                Contract::Originated(kt1) => return contract_route(ledger, &kt1, rest),
             };
             let account = ledger.account(&pkh);
             let balance = account.map_or(0, |a| a.balance);

@@ -5,115 +5,14 @@
 use soru_core::base58::BlockHash;
 use soru_core::encoding::{Bytes, Nat};
 use soru_core::keys::watermark;
-use soru_core::micheline::Micheline;
-use soru_core::operation::{ManagerOperation, OperationKind, PvmKind, SignedOperation, UnsignedOperation};
+use soru_core::operation::{ManagerOperation, OperationKind, SignedOperation, UnsignedOperation};
 use soru_core::time::Timestamp;
-use soru_core::{Contract, PublicKeyHash, SecretKey};
-use soru_l1::chain::BOOTSTRAP_SECRET_KEYS;
+use soru_core::SecretKey;
 use soru_l1::{Chain, ChainConfig, L1Error};
 
-const ECHO: &[u8] = include_bytes!("../../../kernels/wasm/echo.wasm");
+mod common;
 
-struct Sandbox {
-    _dir: tempfile::TempDir,
-    chain: Chain,
-    clock: i64,
-}
-
-fn key(i: usize) -> SecretKey {
-    SecretKey::from_base58(BOOTSTRAP_SECRET_KEYS[i]).unwrap()
-}
-
-impl Sandbox {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = ChainConfig::new("sandbox", 1_700_000_000).unwrap();
-        let chain = Chain::open(dir.path(), config).unwrap();
-        Self {
-            _dir: dir,
-            chain,
-            clock: 1_700_000_000,
-        }
-    }
-
-    fn bake(&mut self) {
-        self.clock += 1;
-        self.chain.bake(Timestamp::from_seconds(self.clock)).unwrap();
-    }
-
-    fn counter(&self, pkh: &PublicKeyHash) -> u128 {
-        self.chain.ledger().account(pkh).map_or(0, |a| a.counter)
-    }
-
-    fn balance(&self, pkh: &PublicKeyHash) -> u64 {
-        self.chain.ledger().account(pkh).map_or(0, |a| a.balance)
-    }
-
-    /// A content from `source` with the next counter (+ `offset`).
-    fn content(&self, source: &SecretKey, offset: u128, kind: OperationKind) -> ManagerOperation {
-        let pkh = source.public_key().hash();
-        ManagerOperation {
-            source: pkh,
-            fee: Nat(10_000),
-            counter: Nat(self.counter(&pkh) + 1 + offset),
-            gas_limit: Nat(20_000),
-            storage_limit: Nat(10_000),
-            kind,
-        }
-    }
-
-    fn sign(&self, signer: &SecretKey, contents: Vec<ManagerOperation>) -> Vec<u8> {
-        UnsignedOperation {
-            branch: self.chain.head().hash,
-            contents,
-        }
-        .sign(signer)
-        .unwrap()
-        .to_bytes()
-    }
-
-    /// The ledger's observable state: every account's balance, counter,
-    /// key and bonds, and the rollups.
-    fn state(&self) -> String {
-        let ledger = self.chain.ledger();
-        let accounts: Vec<String> = ledger.accounts().map(|(k, a)| format!("{k}:{a:?}")).collect();
-        let rollups: Vec<String> = ledger.rollups().map(|(a, _)| a.to_string()).collect();
-        format!("{accounts:?} {rollups:?}")
-    }
-
-    /// Injecting `bytes` fails with `id`, and nothing changes, even after a block.
-    fn refused(&mut self, bytes: &[u8], id: &str) {
-        let before = self.state();
-        let error = self.chain.inject(bytes).unwrap_err();
-        assert!(error.id().ends_with(id), "expected {id}, got {} ({error})", error.id());
-        assert_eq!(self.state(), before);
-        self.bake();
-        let after = self.state();
-        // Only the head advanced; balances, counters and keys are as they were.
-        assert_eq!(after, before);
-    }
-}
-
-fn transfer(amount: u64, to: PublicKeyHash) -> OperationKind {
-    OperationKind::Transaction {
-        amount: Nat(amount.into()),
-        destination: Contract::Implicit(to),
-        parameters: None,
-    }
-}
-
-fn originate_echo() -> OperationKind {
-    OperationKind::SmartRollupOriginate {
-        pvm_kind: PvmKind::Wasm,
-        kernel: Bytes(ECHO.to_vec()),
-        parameters_ty: Micheline::prim0("bytes").unwrap(),
-        whitelist: None,
-    }
-}
-
-fn fresh_key(seed: u8) -> SecretKey {
-    SecretKey::ed25519_from_seed([seed; 32])
-}
+use common::{fresh_key, key, originate_echo, transfer, Sandbox};
 
 #[test]
 fn a_transfer_applies_with_fees_and_allocation_burn() {

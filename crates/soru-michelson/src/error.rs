@@ -63,6 +63,9 @@ pub enum DataError {
     /// Nesting beyond the Micheline limit.
     #[error("value nested too deeply")]
     TooDeep,
+    /// A ticket literal of zero units (`forbidden_zero_amount_ticket`).
+    #[error("forbidden_zero_amount_ticket")]
+    ForbiddenZeroTicket,
     /// A lambda literal whose code does not typecheck.
     #[error("ill-typed lambda: {0}")]
     Lambda(Box<ScriptError>),

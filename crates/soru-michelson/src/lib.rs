@@ -22,3 +22,17 @@ pub use interp::{run_script, ChainView, Env, Outcome};
 pub use ty::Type;
 pub use typecheck::{Checker, Script, Stack};
 pub use value::{parse_data, parse_data_in, unparse, Address, DataContext, Destination, Form, Ticket, Transfer, Value};
+
+/// Reads a script written as in a `.tz` file: its sections with or
+/// without the enclosing braces (`parameter …; storage …; code …`).
+pub fn script_from_text(text: &str) -> Result<soru_core::micheline::Micheline, soru_core::micheline::MichelineError> {
+    let trimmed = text.trim_start();
+    // A file may open with comments: the braces are added whenever the
+    // text does not parse as one expression.
+    if trimmed.starts_with('{') {
+        if let Ok(expr) = trimmed.parse() {
+            return Ok(expr);
+        }
+    }
+    format!("{{ {text}\n}}").parse()
+}

@@ -531,12 +531,18 @@ fn parse_depth(ty: &Type, expr: &Micheline, depth: usize, ctx: &mut dyn DataCont
                     let Value::Pair(contents, amount) = *rest else {
                         return Err(bad());
                     };
+                    if *amount == Value::Int(BigInt::default()) {
+                        return Err(DataError::ForbiddenZeroTicket);
+                    }
                     return ticket_of(*ticketer, *contents, *amount).ok_or_else(bad);
                 }
             };
             let ticketer = next(&Type::Address, &ticketer)?;
             let contents = next(t, &contents)?;
             let amount = next(&Type::Nat, &amount)?;
+            if amount == Value::Int(BigInt::default()) {
+                return Err(DataError::ForbiddenZeroTicket);
+            }
             ticket_of(ticketer, contents, amount).ok_or_else(bad)?
         }
         Type::Never | Type::Operation | Type::Ticket(_) => return Err(DataError::NoLiteral(ty.to_string())),

@@ -145,11 +145,11 @@ fn transfer(internal: &Value, source: Option<&str>) -> Result<Option<Vec<u8>>, B
     {
         return Ok(None);
     }
-    let value = internal
-        .get("parameters")
-        .and_then(|p| p.get("value"))
-        .ok_or_else(|| malformed("a transfer to a rollup without parameters"))?;
-    let payload = Micheline::from_json(value).map_err(|e| malformed(format!("parameters: {e}")))?;
+    // Octez leaves `parameters` out when they are `Unit` on `default`.
+    let payload = match internal.get("parameters").and_then(|p| p.get("value")) {
+        Some(value) => Micheline::from_json(value).map_err(|e| malformed(format!("parameters: {e}")))?,
+        None => Micheline::prim0("Unit").map_err(|e| malformed(e.to_string()))?,
+    };
     let source = source.ok_or_else(|| malformed("a transfer without the operation's source"))?;
     let message = InboxMessage::Internal(InternalMessage::Transfer(Transfer {
         payload,
