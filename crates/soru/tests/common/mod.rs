@@ -111,8 +111,9 @@ impl L1 {
             .map(|v| v.as_str().unwrap().to_string())
     }
 
-    /// The content results of the head block's operation `hash`.
-    pub(crate) fn results(&self, hash: &str) -> Vec<Value> {
+    /// The content metadata (results and internal results) of the head
+    /// block's operation `hash`.
+    pub(crate) fn metadata(&self, hash: &str) -> Vec<Value> {
         let block = self.get("/chains/main/blocks/head");
         let op = block["operations"][3]
             .as_array()
@@ -125,7 +126,15 @@ impl L1 {
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| c["metadata"]["operation_result"].clone())
+            .map(|c| c["metadata"].clone())
+            .collect()
+    }
+
+    /// The content results of the head block's operation `hash`.
+    pub(crate) fn results(&self, hash: &str) -> Vec<Value> {
+        self.metadata(hash)
+            .into_iter()
+            .map(|m| m["operation_result"].clone())
             .collect()
     }
 
@@ -155,9 +164,40 @@ pub(crate) fn pvm_config() -> PvmConfig {
     PvmConfig::from_params(&ProtocolParams::sandbox().smart_rollup.pvm)
 }
 
+/// The reveals a rollup node serves without a preimage directory: the
+/// rollup's metadata (address ‖ origination level, 24 bytes).
+struct Metadata {
+    rollup: SmartRollupAddress,
+    origination_level: u32,
+}
+
+impl soru_fast::RevealOracle for Metadata {
+    fn reveal(&self, request: &soru_pvm::RevealRequest) -> Option<Vec<u8>> {
+        match request {
+            soru_pvm::RevealRequest::Metadata => {
+                let mut bytes = self.rollup.0.to_vec();
+                bytes.extend_from_slice(&self.origination_level.to_be_bytes());
+                Some(bytes)
+            }
+            soru_pvm::RevealRequest::RawData(_) => None,
+        }
+    }
+}
+
 /// A rollup node's core for the echo rollup originated at
 /// `origination_level`, from the L1's inbox at that block.
 pub(crate) fn rollup_core(l1: &L1, dir: &Path, rollup: SmartRollupAddress, origination_level: u32) -> RollupCore {
+    rollup_core_for(l1, dir, rollup, origination_level, ECHO)
+}
+
+/// A rollup node's core for a rollup booted with `kernel`.
+pub(crate) fn rollup_core_for(
+    l1: &L1,
+    dir: &Path,
+    rollup: SmartRollupAddress,
+    origination_level: u32,
+    kernel: &[u8],
+) -> RollupCore {
     let params = ProtocolParams::sandbox();
     RollupCore::create(
         dir,
@@ -168,9 +208,12 @@ pub(crate) fn rollup_core(l1: &L1, dir: &Path, rollup: SmartRollupAddress, origi
             past_commitment_periods: vec![],
             pvm: pvm_config(),
         },
-        ECHO,
+        kernel,
         block_inbox_hash(l1, origination_level),
-        std::sync::Arc::new(soru_fast::NoReveals),
+        std::sync::Arc::new(Metadata {
+            rollup,
+            origination_level,
+        }),
     )
     .unwrap()
 }
