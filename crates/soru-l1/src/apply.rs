@@ -404,7 +404,11 @@ fn apply_content(
                     let (entrypoint, value) = match parameters {
                         Some(p) if p.entrypoint != "default" => (p.entrypoint.clone(), p.value.clone()),
                         Some(p) => (String::new(), p.value.clone()),
-                        None => (String::new(), soru_core::micheline::Micheline::prim0("Unit").map_err(|e| L1Error::ParseError(e.to_string()))?),
+                        None => (
+                            String::new(),
+                            soru_core::micheline::Micheline::prim0("Unit")
+                                .map_err(|e| L1Error::ParseError(e.to_string()))?,
+                        ),
                     };
                     let mut calls = Calls::new(scratch, env, source, soru_michelson::Gas::new(budget));
                     let (fields, emitted) = calls.call(
@@ -683,7 +687,10 @@ fn run_outbox(
     env: &BlockEnv<'_>,
     source: PublicKeyHash,
     rollup: soru_core::base58::SmartRollupAddress,
-    batch: Vec<(soru_core::outbox::OutboxTransaction, Option<soru_core::micheline::Micheline>)>,
+    batch: Vec<(
+        soru_core::outbox::OutboxTransaction,
+        Option<soru_core::micheline::Micheline>,
+    )>,
     budget: u64,
     outcome: &mut Outcome,
     content: &ManagerOperation,
@@ -697,7 +704,14 @@ fn run_outbox(
         .filter_map(|r| r["result"]["consumed_milligas"].as_str()?.parse::<u64>().ok())
         .sum();
     let fields = json!({"ticket_updates": executed.ticket_updates});
-    finish_calls(calls, outcome, fields, own.saturating_sub(internal_own), content, env.params)
+    finish_calls(
+        calls,
+        outcome,
+        fields,
+        own.saturating_sub(internal_own),
+        content,
+        env.params,
+    )
 }
 
 /// Octez's JSON of a finished game.

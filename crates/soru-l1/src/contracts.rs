@@ -21,8 +21,8 @@ use soru_core::inbox::{InboxMessage, InternalMessage, MAX_MESSAGE_SIZE};
 use soru_core::micheline::Micheline;
 use soru_core::PublicKeyHash;
 use soru_michelson::{
-    run_script, unparse, Address, ChainView, Checker, Destination, Env, Form, Gas, RuntimeError, ScriptError,
-    Transfer, Type, Value,
+    run_script, unparse, Address, ChainView, Checker, Destination, Env, Form, Gas, RuntimeError, ScriptError, Transfer,
+    Type, Value,
 };
 
 use crate::apply::BlockEnv;
@@ -30,6 +30,9 @@ use crate::error::L1Error;
 use crate::gas;
 use crate::ledger::{Ledger, OriginatedContract, Scratch};
 use crate::tickets::{receipt_item, TicketAmounts, TicketToken};
+
+/// Where a contract sends units of one token.
+type TicketSends = Vec<(Destination, BigInt)>;
 
 /// Milligas of a storage write (Octez: 200 gas plus 4 per byte).
 const STORAGE_WRITE_BASE: u64 = 200_000;
@@ -227,7 +230,11 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
                 .ledger()
                 .contract(&kt1)
                 .ok_or(L1Error::NonExistingContract(kt1))?;
-            (Arc::clone(&contract.script), contract.storage.clone(), contract.code.clone())
+            (
+                Arc::clone(&contract.script),
+                contract.storage.clone(),
+                contract.code.clone(),
+            )
         };
         let balance_updates = self.move_tez(sender, &Destination::Originated(kt1), amount)?;
         let bad_parameter = |reason: String| L1Error::BadContractParameter {
@@ -328,7 +335,7 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
     ) -> Result<Vec<Json>, L1Error> {
         let old = TicketAmounts::of_value(storage_ty, old_storage);
         let new = TicketAmounts::of_value(storage_ty, &outcome.storage);
-        let mut sent: BTreeMap<Vec<u8>, (TicketToken, Vec<(Destination, BigInt)>)> = BTreeMap::new();
+        let mut sent: BTreeMap<Vec<u8>, (TicketToken, TicketSends)> = BTreeMap::new();
         for operation in &outcome.operations {
             let tickets = TicketAmounts::of_value(&operation.parameter_ty, &operation.parameter);
             for (id, (token, amount)) in tickets.iter() {
@@ -554,13 +561,15 @@ pub(crate) fn originate(
             ScriptError::OutOfGas => out_of_gas(()),
             other => L1Error::IllTypedData(other.to_string()),
         })?;
-    let used = used_bytes(code, &script.storage, &storage);
+    // Stored as Octez stores it: `PUSH` constants in Optimized form.
+    let code = soru_michelson::normalize_code(code, Form::Optimized);
+    let used = used_bytes(&code, &script.storage, &storage);
     calls.charge(2 * STORAGE_WRITE_BASE + 4 * used)?;
     calls.scratch.insert_contract(
         address,
         OriginatedContract {
             balance: 0,
-            code: code.clone(),
+            code,
             script: Arc::new(script),
             storage,
             used_bytes: used,
@@ -606,14 +615,15 @@ pub(crate) fn execute_outbox_transactions(
                     .ledger()
                     .contract(&kt1)
                     .ok_or(L1Error::InvalidOutboxDestination(kt1))?;
-                let (_, ty) = contract
-                    .script
-                    .entrypoints
-                    .find(&entrypoint)
-                    .ok_or_else(|| L1Error::BadContractParameter {
-                        contract: kt1.to_base58(),
-                        reason: format!("no_such_entrypoint: {}", entrypoint_name(&entrypoint)),
-                    })?;
+                let (_, ty) =
+                    contract
+                        .script
+                        .entrypoints
+                        .find(&entrypoint)
+                        .ok_or_else(|| L1Error::BadContractParameter {
+                            contract: kt1.to_base58(),
+                            reason: format!("no_such_entrypoint: {}", entrypoint_name(&entrypoint)),
+                        })?;
                 ty.clone()
             }
         };

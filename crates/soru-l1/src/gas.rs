@@ -57,7 +57,9 @@ pub fn cost(kind: &OperationKind) -> u128 {
     let specific = match kind {
         OperationKind::Reveal { .. } | OperationKind::Delegation { .. } => 0,
         OperationKind::Transaction {
-            parameters, destination, ..
+            parameters,
+            destination,
+            ..
         } => {
             // Only transfers to implicit accounts pay the flat transfer
             // cost; a contract call pays for what its script does.

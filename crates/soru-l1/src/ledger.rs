@@ -145,7 +145,9 @@ impl Ledger {
 
     /// The amount in the ticket row `key` (Octez's hash of ticket and owner).
     pub fn ticket_balance_by_key(&self, key: &[u8; 32]) -> BigInt {
-        self.tickets.get(key).map_or_else(BigInt::default, |row| row.amount.clone())
+        self.tickets
+            .get(key)
+            .map_or_else(BigInt::default, |row| row.amount.clone())
     }
 
     /// Every ticket row.

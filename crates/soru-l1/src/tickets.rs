@@ -83,7 +83,12 @@ impl TicketToken {
 
 /// The row key of a token written as the `ticket_balance` RPCs take it:
 /// Octez hashes the posted type and contents as given.
-pub fn row_key_of_posted(ticketer: &Destination, content_type: &Micheline, content: &Micheline, owner: &Destination) -> [u8; 32] {
+pub fn row_key_of_posted(
+    ticketer: &Destination,
+    content_type: &Micheline,
+    content: &Micheline,
+    owner: &Destination,
+) -> [u8; 32] {
     let parts = vec![
         address_node(ticketer),
         content_type.clone(),
@@ -157,7 +162,9 @@ impl TicketAmounts {
 
     /// Units of the token with this id.
     pub fn get(&self, id: &[u8]) -> BigInt {
-        self.0.get(id).map_or_else(BigInt::default, |(_, amount)| amount.clone())
+        self.0
+            .get(id)
+            .map_or_else(BigInt::default, |(_, amount)| amount.clone())
     }
 
     /// Tokens and units, by id.

@@ -80,7 +80,9 @@ fn originate(s: &mut Sandbox, signer: &SecretKey, code: &str, storage: &str, bal
     };
     let metadata = run(s, signer, kind);
     assert_eq!(status(&metadata), "applied", "{metadata:#}");
-    let address = metadata["operation_result"]["originated_contracts"][0].as_str().unwrap();
+    let address = metadata["operation_result"]["originated_contracts"][0]
+        .as_str()
+        .unwrap();
     (ContractKt1Hash::from_base58(address).unwrap(), metadata)
 }
 
@@ -177,7 +179,10 @@ fn the_go_contract_stores_strings_and_refuses_ints() {
 
     let metadata = call(&mut s, &alice, go, 0, "default", "\"world\"");
     assert_eq!(status(&metadata), "applied", "{metadata:#}");
-    assert_eq!(metadata["operation_result"]["storage"], serde_json::json!({"string": "world"}));
+    assert_eq!(
+        metadata["operation_result"]["storage"],
+        serde_json::json!({"string": "world"})
+    );
     assert_eq!(
         s.chain.ledger().contract(&go).unwrap().storage,
         Value::String("world".into())
@@ -238,7 +243,12 @@ fn failures_change_nothing_but_fees() {
     );
     let metadata = {
         let before = s.chain.head().hash;
-        failed_with(&mut s, &alice, call_kind("spin", "Unit", 0), &["michelson_v1.runtime_error", "gas_exhausted.operation"]);
+        failed_with(
+            &mut s,
+            &alice,
+            call_kind("spin", "Unit", 0),
+            &["michelson_v1.runtime_error", "gas_exhausted.operation"],
+        );
         assert_ne!(before, s.chain.head().hash);
         head_contents(&s)[0]["metadata"].clone()
     };
@@ -265,13 +275,19 @@ fn failures_change_nothing_but_fees() {
     failed_with(
         &mut s,
         &alice,
-        ill_typed("parameter nat ; storage nat ; code { CAR ; PUSH string \"x\" ; ADD ; NIL operation ; PAIR }", "0"),
+        ill_typed(
+            "parameter nat ; storage nat ; code { CAR ; PUSH string \"x\" ; ADD ; NIL operation ; PAIR }",
+            "0",
+        ),
         &["michelson_v1.ill_typed_contract"],
     );
     failed_with(
         &mut s,
         &alice,
-        ill_typed("parameter nat ; storage nat ; code { CAR ; NIL operation ; PAIR }", "\"zero\""),
+        ill_typed(
+            "parameter nat ; storage nat ; code { CAR ; NIL operation ; PAIR }",
+            "\"zero\"",
+        ),
         &["michelson_v1.ill_typed_data"],
     );
     failed_with(
@@ -412,7 +428,14 @@ fn the_bridge_locks_tez_and_deposits_tickets() {
         },
     );
     let (bridge, _) = originate(&mut s, &alice, &contract_source("ticket_bridge.tz"), "Unit", 0);
-    let metadata = call(&mut s, &alice, bridge, 1_000, "deposit", &format!("Pair \"{rollup}\" \"{a}\""));
+    let metadata = call(
+        &mut s,
+        &alice,
+        bridge,
+        1_000,
+        "deposit",
+        &format!("Pair \"{rollup}\" \"{a}\""),
+    );
     assert_eq!(status(&metadata), "applied", "{metadata:#}");
     assert_eq!(s.chain.ledger().contract(&bridge).unwrap().balance, 1_000);
     let token = TicketToken {
@@ -432,7 +455,10 @@ fn the_bridge_locks_tez_and_deposits_tickets() {
     // The new ticket row (65 + 2 bytes) is paid by the caller.
     assert_eq!(metadata["operation_result"]["paid_storage_size_diff"], "67");
     let internal = &metadata["internal_operation_results"][0];
-    assert_eq!(internal["result"]["ticket_receipt"][0]["updates"][0]["account"], rollup.to_base58());
+    assert_eq!(
+        internal["result"]["ticket_receipt"][0]["updates"][0]["account"],
+        rollup.to_base58()
+    );
     assert_eq!(internal["result"]["ticket_receipt"][0]["updates"][0]["amount"], "1000");
     // The payload, Optimized: `Pair <receiver bytes> (Pair <ticketer bytes> (Pair Unit 1000))`,
     // read by the official SDK as a pair of a contract and a unit ticket.

@@ -100,7 +100,10 @@ fn collect(
     for (right, branch) in [(false, &args[0]), (true, &args[1])] {
         path.push(right);
         if let Some(name) = field_annotation(branch)? {
-            if named.insert(name.clone(), (path.clone(), Type::parse(branch)?)).is_some() {
+            if named
+                .insert(name.clone(), (path.clone(), Type::parse(branch)?))
+                .is_some()
+            {
                 return Err(ScriptError::BadEntrypoint(format!("`{name}` names two branches")));
             }
         }
@@ -116,7 +119,9 @@ mod tests {
 
     #[test]
     fn names_paths_and_default() {
-        let param: Micheline = "or (nat %deposit) (or (unit %withdraw) (string %default))".parse().unwrap();
+        let param: Micheline = "or (nat %deposit) (or (unit %withdraw) (string %default))"
+            .parse()
+            .unwrap();
         let eps = Entrypoints::parse(&param).unwrap();
         assert_eq!(eps.find("deposit").unwrap(), (&[false][..], &Type::Nat));
         assert_eq!(eps.find("withdraw").unwrap(), (&[true, false][..], &Type::Unit));

@@ -191,7 +191,13 @@ fn comparable_size(v: &Value) -> u64 {
         Value::Key(_) => 33,
         Value::Signature(_) => 64,
         Value::ChainId(_) => 4,
-        Value::Address(a) => 21 + if a.entrypoint.is_empty() { 7 } else { a.entrypoint.len() as u64 },
+        Value::Address(a) => {
+            21 + if a.entrypoint.is_empty() {
+                7
+            } else {
+                a.entrypoint.len() as u64
+            }
+        }
         Value::Pair(a, b) => comparable_size(a) + comparable_size(b) + 1,
         Value::Left(v) | Value::Right(v) => comparable_size(v) + 1,
         Value::Option(v) => v.as_deref().map_or(0, comparable_size) + 1,
@@ -219,9 +225,10 @@ fn micheline_size(expr: &Micheline) -> (u64, u64, u64) {
         Micheline::Int(i) => (1, cost::int_bytes(i), 0),
         Micheline::String(s) => (1, 0, s.len() as u64),
         Micheline::Bytes(b) => (1, 0, b.len() as u64),
-        Micheline::Seq(items) | Micheline::Prim { args: items, .. } => {
-            items.iter().map(micheline_size).fold((1, 0, 0), |(n, i, s), (n2, i2, s2)| (n + n2, i + i2, s + s2))
-        }
+        Micheline::Seq(items) | Micheline::Prim { args: items, .. } => items
+            .iter()
+            .map(micheline_size)
+            .fold((1, 0, 0), |(n, i, s), (n2, i2, s2)| (n + n2, i + i2, s + s2)),
     }
 }
 
@@ -416,7 +423,10 @@ impl Interpreter<'_, '_> {
         match instr {
             Instr::Drop(k) => stack.truncate(n.checked_sub(*k).ok_or_else(bad_stack)?),
             Instr::Dup(k) => {
-                let v = stack.get(n.checked_sub(*k).ok_or_else(bad_stack)?).ok_or_else(bad_stack)?.clone();
+                let v = stack
+                    .get(n.checked_sub(*k).ok_or_else(bad_stack)?)
+                    .ok_or_else(bad_stack)?
+                    .clone();
                 stack.push(v);
             }
             Instr::Swap => {
@@ -457,7 +467,9 @@ impl Interpreter<'_, '_> {
             Instr::Nil => stack.push(Value::List(Vec::new())),
             Instr::Cons => {
                 let head = pop(stack)?;
-                let Value::List(mut tail) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::List(mut tail) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 tail.insert(0, head);
                 stack.push(Value::List(tail));
             }
@@ -474,7 +486,9 @@ impl Interpreter<'_, '_> {
                 let mut rest = pop(stack)?;
                 let mut parts = Vec::with_capacity(*k);
                 for _ in 0..k - 1 {
-                    let Value::Pair(a, b) = rest else { return Err(bad_stack()) };
+                    let Value::Pair(a, b) = rest else {
+                        return Err(bad_stack());
+                    };
                     parts.push(*a);
                     rest = *b;
                 }
@@ -482,7 +496,9 @@ impl Interpreter<'_, '_> {
                 stack.extend(parts.into_iter().rev());
             }
             Instr::Car | Instr::Cdr => {
-                let Value::Pair(a, b) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Pair(a, b) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 stack.push(if matches!(instr, Instr::Car) { *a } else { *b });
             }
             Instr::GetComb(k) => {
@@ -515,7 +531,9 @@ impl Interpreter<'_, '_> {
             }
             Instr::Get => {
                 let key = pop(stack)?;
-                let Value::Map(map) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Map(map) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 stack.push(Value::Option(map.get(&key).cloned().map(Box::new)));
             }
             Instr::Update => {
@@ -545,8 +563,12 @@ impl Interpreter<'_, '_> {
             }
             Instr::GetAndUpdate => {
                 let key = pop(stack)?;
-                let Value::Option(value) = pop(stack)? else { return Err(bad_stack()) };
-                let Value::Map(mut map) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Option(value) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
+                let Value::Map(mut map) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 let old = match value {
                     Some(v) => map.insert(key, *v),
                     None => map.remove(&key),
@@ -567,7 +589,9 @@ impl Interpreter<'_, '_> {
                 });
             }
             Instr::ConcatList(bytes) => {
-                let Value::List(items) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::List(items) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 if *bytes {
                     let mut out = Vec::new();
                     for item in items {
@@ -578,7 +602,9 @@ impl Interpreter<'_, '_> {
                 } else {
                     let mut out = String::new();
                     for item in items {
-                        let Value::String(s) = item else { return Err(bad_stack()) };
+                        let Value::String(s) = item else {
+                            return Err(bad_stack());
+                        };
                         out.push_str(&s);
                     }
                     stack.push(Value::String(out));
@@ -607,7 +633,9 @@ impl Interpreter<'_, '_> {
                 stack.push(Value::Bytes(packed));
             }
             Instr::Unpack(ty) => {
-                let Value::Bytes(bytes) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Bytes(bytes) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 let result = self.unpack(ty, &bytes)?;
                 stack.push(Value::Option(result.map(Box::new)));
             }
@@ -635,7 +663,9 @@ impl Interpreter<'_, '_> {
                 _ => return Err(bad_stack()),
             },
             Instr::IfCons(cons_code, nil_code) => {
-                let Value::List(mut items) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::List(mut items) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 if items.is_empty() {
                     self.run(nil_code, stack)?;
                 } else {
@@ -703,17 +733,26 @@ impl Interpreter<'_, '_> {
             Instr::Lambda(v) => stack.push(v.clone()),
             Instr::Exec => {
                 let arg = pop(stack)?;
-                let Value::Lambda(lambda) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Lambda(lambda) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 let mut inner = vec![arg];
                 self.run(&lambda.body, &mut inner)?;
                 stack.push(pop(&mut inner)?);
             }
             Instr::Apply(captured_ty) => {
                 let captured = pop(stack)?;
-                let Value::Lambda(lambda) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Lambda(lambda) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 let written = unparse(captured_ty, &captured, Form::Optimized);
-                let push = Micheline::prim("PUSH", vec![captured_ty.to_micheline(), written]).map_err(|_| bad_stack())?;
-                let code = Micheline::Seq(vec![push, Micheline::prim0("PAIR").map_err(|_| bad_stack())?, lambda.code]);
+                let push =
+                    Micheline::prim("PUSH", vec![captured_ty.to_micheline(), written]).map_err(|_| bad_stack())?;
+                let code = Micheline::Seq(vec![
+                    push,
+                    Micheline::prim0("PAIR").map_err(|_| bad_stack())?,
+                    lambda.code,
+                ]);
                 let mut body = vec![Instr::Push(captured), Instr::Pair(2)];
                 body.extend(lambda.body.iter().cloned());
                 stack.push(Value::Lambda(Lambda {
@@ -733,7 +772,9 @@ impl Interpreter<'_, '_> {
                 let b = pop(stack)?;
                 stack.push(match (a, b) {
                     (Value::Int(a), Value::Int(b)) => Value::Int(a + b),
-                    (Value::Timestamp(a), Value::Int(b)) | (Value::Int(b), Value::Timestamp(a)) => Value::Timestamp(a + b),
+                    (Value::Timestamp(a), Value::Int(b)) | (Value::Int(b), Value::Timestamp(a)) => {
+                        Value::Timestamp(a + b)
+                    }
                     (Value::Mutez(a), Value::Mutez(b)) => mutez(BigInt::from(a) + b)?,
                     _ => return Err(bad_stack()),
                 });
@@ -771,11 +812,9 @@ impl Interpreter<'_, '_> {
                     (Value::Mutez(a), Value::Int(b)) => ediv(&a.into(), &b)
                         .map(|(q, r)| Ok::<_, RuntimeError>(pair(mutez(q)?, mutez(r)?)))
                         .transpose()?,
-                    (Value::Mutez(a), Value::Mutez(b)) => {
-                        ediv(&a.into(), &b.into())
+                    (Value::Mutez(a), Value::Mutez(b)) => ediv(&a.into(), &b.into())
                         .map(|(q, r)| Ok::<_, RuntimeError>(pair(Value::Int(q), mutez(r)?)))
-                        .transpose()?
-                    }
+                        .transpose()?,
                     _ => return Err(bad_stack()),
                 };
                 stack.push(Value::Option(result.map(Box::new)));
@@ -799,7 +838,10 @@ impl Interpreter<'_, '_> {
             Instr::Lsl | Instr::Lsr => {
                 let value = int(pop(stack)?)?;
                 let shift = int(pop(stack)?)?;
-                let shift = shift.to_u64().filter(|s| *s <= MAX_SHIFT).ok_or(RuntimeError::Overflow)?;
+                let shift = shift
+                    .to_u64()
+                    .filter(|s| *s <= MAX_SHIFT)
+                    .ok_or(RuntimeError::Overflow)?;
                 stack.push(Value::Int(if matches!(instr, Instr::Lsl) {
                     value << shift
                 } else {
@@ -856,7 +898,9 @@ impl Interpreter<'_, '_> {
                 stack.push(Value::Bool(result));
             }
             Instr::Blake2b | Instr::Sha256 | Instr::Sha512 => {
-                let Value::Bytes(data) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Bytes(data) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 let digest = match instr {
                     Instr::Blake2b => soru_core::hash::blake2b_256(&data).to_vec(),
                     Instr::Sha256 => sha2::Sha256::digest(&data).to_vec(),
@@ -865,13 +909,21 @@ impl Interpreter<'_, '_> {
                 stack.push(Value::Bytes(digest));
             }
             Instr::HashKey => {
-                let Value::Key(key) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Key(key) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 stack.push(Value::KeyHash(key.hash()));
             }
             Instr::CheckSignature => {
-                let Value::Key(key) = pop(stack)? else { return Err(bad_stack()) };
-                let Value::Signature(signature) = pop(stack)? else { return Err(bad_stack()) };
-                let Value::Bytes(message) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Key(key) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
+                let Value::Signature(signature) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
+                let Value::Bytes(message) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 let valid = key.verify(&[], &message, &signature).unwrap_or(false);
                 stack.push(Value::Bool(valid));
             }
@@ -884,7 +936,9 @@ impl Interpreter<'_, '_> {
                 entrypoint: String::new(),
             })),
             Instr::Contract(ty, entrypoint) => {
-                let Value::Address(address) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Address(address) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 let entrypoint = match (address.entrypoint.as_str(), entrypoint.as_str()) {
                     (a, "") => Some(a.to_string()),
                     ("", b) => Some(b.to_string()),
@@ -899,20 +953,28 @@ impl Interpreter<'_, '_> {
                 })));
             }
             Instr::ImplicitAccount => {
-                let Value::KeyHash(pkh) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::KeyHash(pkh) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 stack.push(Value::Contract(Address {
                     destination: Destination::Implicit(pkh),
                     entrypoint: String::new(),
                 }));
             }
             Instr::Address => {
-                let Value::Contract(address) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Contract(address) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 stack.push(Value::Address(address));
             }
             Instr::TransferTokens(parameter_ty) => {
                 let parameter = pop(stack)?;
-                let Value::Mutez(amount) = pop(stack)? else { return Err(bad_stack()) };
-                let Value::Contract(destination) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Mutez(amount) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
+                let Value::Contract(destination) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 self.charge(unparse_cost(&unparse(parameter_ty, &parameter, Form::Optimized)))?;
                 stack.push(Value::Operation(Box::new(Transfer {
                     destination,
@@ -946,7 +1008,9 @@ impl Interpreter<'_, '_> {
                 })));
             }
             Instr::ReadTicket => {
-                let Some(Value::Ticket(ticket)) = stack.last() else { return Err(bad_stack()) };
+                let Some(Value::Ticket(ticket)) = stack.last() else {
+                    return Err(bad_stack());
+                };
                 let read = pair(
                     Value::Address(ticket.ticketer.clone()),
                     pair(ticket.contents.clone(), Value::Int(ticket.amount.clone())),
@@ -954,8 +1018,12 @@ impl Interpreter<'_, '_> {
                 stack.push(read);
             }
             Instr::SplitTicket => {
-                let Value::Ticket(ticket) = pop(stack)? else { return Err(bad_stack()) };
-                let Value::Pair(a, b) = pop(stack)? else { return Err(bad_stack()) };
+                let Value::Ticket(ticket) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
+                let Value::Pair(a, b) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
                 let (a, b) = (int(*a)?, int(*b)?);
                 let split = (!a.is_zero() && !b.is_zero() && &a + &b == ticket.amount).then(|| {
                     let part = |amount: BigInt| {
@@ -970,8 +1038,12 @@ impl Interpreter<'_, '_> {
                 stack.push(Value::Option(split));
             }
             Instr::JoinTickets => {
-                let Value::Pair(a, b) = pop(stack)? else { return Err(bad_stack()) };
-                let (Value::Ticket(a), Value::Ticket(b)) = (*a, *b) else { return Err(bad_stack()) };
+                let Value::Pair(a, b) = pop(stack)? else {
+                    return Err(bad_stack());
+                };
+                let (Value::Ticket(a), Value::Ticket(b)) = (*a, *b) else {
+                    return Err(bad_stack());
+                };
                 let joined = (a.ticketer == b.ticketer && a.contents == b.contents).then(|| {
                     Box::new(Value::Ticket(Box::new(Ticket {
                         ticketer: a.ticketer.clone(),

@@ -21,7 +21,10 @@ pub use gas::Gas;
 pub use interp::{run_script, ChainView, Env, Outcome};
 pub use ty::Type;
 pub use typecheck::{Checker, Script, Stack};
-pub use value::{parse_data, parse_data_in, unparse, Address, DataContext, Destination, Form, Ticket, Transfer, Value};
+pub use value::{
+    normalize_code, parse_data, parse_data_in, unparse, Address, DataContext, Destination, Form, Ticket, Transfer,
+    Value,
+};
 
 /// Reads a script written as in a `.tz` file: its sections with or
 /// without the enclosing braces (`parameter …; storage …; code …`).

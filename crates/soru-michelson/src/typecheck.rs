@@ -83,10 +83,16 @@ fn sections(script: &Micheline) -> Result<[&Micheline; 3], ScriptError> {
             other => return Err(ScriptError::BadScript(format!("unknown section `{other}`"))),
         };
         let [arg] = args.as_slice() else {
-            return Err(ScriptError::BadScript(format!("section `{}` takes one argument", prim.name())));
+            return Err(ScriptError::BadScript(format!(
+                "section `{}` takes one argument",
+                prim.name()
+            )));
         };
         if found[slot].replace(arg).is_some() {
-            return Err(ScriptError::BadScript(format!("section `{}` appears twice", prim.name())));
+            return Err(ScriptError::BadScript(format!(
+                "section `{}` appears twice",
+                prim.name()
+            )));
         }
     }
     match found {
@@ -271,7 +277,8 @@ impl<'a> Checker<'a> {
         let bad_args = || ScriptError::BadArguments(expr.to_string());
         let n = stack.len();
         // The i-th element from the top (0 is the top).
-        let at = |stack: &[Type], i: usize| -> Option<Type> { stack.len().checked_sub(i + 1).map(|k| stack[k].clone()) };
+        let at =
+            |stack: &[Type], i: usize| -> Option<Type> { stack.len().checked_sub(i + 1).map(|k| stack[k].clone()) };
         let no_args = || if args.is_empty() { Ok(()) } else { Err(bad_args()) };
         let int_arg = || -> Result<usize, ScriptError> {
             match args.as_slice() {
@@ -332,7 +339,9 @@ impl<'a> Checker<'a> {
                 live(Instr::Dug(k), stack)
             }
             "PUSH" => {
-                let [t, v] = args.as_slice() else { return Err(bad_args()) };
+                let [t, v] = args.as_slice() else {
+                    return Err(bad_args());
+                };
                 self.charge(cost::PARSE_TYPE_NODE * node_count(t))?;
                 let t = Type::parse(t)?;
                 if !t.is_pushable() {
@@ -348,7 +357,10 @@ impl<'a> Checker<'a> {
             "DIP" => {
                 let (k, code) = match args.as_slice() {
                     [code] => (1, code),
-                    [Micheline::Int(i), code] => (usize::try_from(i).ok().filter(|v| *v <= 1023).ok_or_else(bad_args)?, code),
+                    [Micheline::Int(i), code] => (
+                        usize::try_from(i).ok().filter(|v| *v <= 1023).ok_or_else(bad_args)?,
+                        code,
+                    ),
                     _ => return Err(bad_args()),
                 };
                 need!(n >= k);
@@ -395,14 +407,18 @@ impl<'a> Checker<'a> {
                 live(instr, stack)
             }
             "EMPTY_MAP" | "EMPTY_BIG_MAP" => {
-                let [k, v] = args.as_slice() else { return Err(bad_args()) };
+                let [k, v] = args.as_slice() else {
+                    return Err(bad_args());
+                };
                 let big = if name == "EMPTY_MAP" { "map" } else { "big_map" };
                 let ty = Type::parse(&Micheline::prim(big, vec![k.clone(), v.clone()]).map_err(|_| bad_args())?)?;
                 stack.push(ty);
                 live(Instr::EmptyMap, stack)
             }
             "LEFT" | "RIGHT" => {
-                let [other] = args.as_slice() else { return Err(bad_args()) };
+                let [other] = args.as_slice() else {
+                    return Err(bad_args());
+                };
                 need!(n >= 1);
                 let other = Box::new(Type::parse(other)?);
                 let t = Box::new(stack.pop().expect("checked"));
@@ -458,7 +474,11 @@ impl<'a> Checker<'a> {
                 no_args()?;
                 match stack.pop() {
                     Some(Type::Pair(a, b)) => {
-                        let (t, instr) = if name == "CAR" { (*a, Instr::Car) } else { (*b, Instr::Cdr) };
+                        let (t, instr) = if name == "CAR" {
+                            (*a, Instr::Car)
+                        } else {
+                            (*b, Instr::Cdr)
+                        };
                         stack.push(t);
                         live(instr, stack)
                     }
@@ -478,11 +498,12 @@ impl<'a> Checker<'a> {
             }
             "UPDATE" if !args.is_empty() => {
                 let k = int_arg()?;
-                // value : comb : S → comb : S
+                // value : comb : S → comb' : S, the field's type replaced
+                // by the value's (Octez `comb_set`).
                 need!(n >= 2);
-                let field = comb_get(&stack[n - 2], k).ok_or_else(|| bad_stack(&stack))?;
-                need!(field == stack[n - 1]);
-                stack.pop();
+                let updated = comb_set(&stack[n - 2], k, stack[n - 1].clone()).ok_or_else(|| bad_stack(&stack))?;
+                stack.truncate(n - 2);
+                stack.push(updated);
                 live(Instr::UpdateComb(k), stack)
             }
             "SIZE" => {
@@ -560,7 +581,9 @@ impl Checker<'_> {
         };
         let bad_args = || ScriptError::BadArguments(expr.to_string());
         let n = stack.len();
-        let at = |stack: &[Type], i: usize| -> std::option::Option<Type> { stack.len().checked_sub(i + 1).map(|k| stack[k].clone()) };
+        let at = |stack: &[Type], i: usize| -> std::option::Option<Type> {
+            stack.len().checked_sub(i + 1).map(|k| stack[k].clone())
+        };
         let no_args = || if args.is_empty() { Ok(()) } else { Err(bad_args()) };
         let annots: &[std::string::String] = match expr {
             Micheline::Prim { annots, .. } => annots,
@@ -572,7 +595,11 @@ impl Checker<'_> {
             if fields.next().is_some() || ep.len() > crate::entrypoints::MAX_ENTRYPOINT_LENGTH {
                 return Err(bad_args());
             }
-            Ok(if ep == "default" { std::string::String::new() } else { ep.to_string() })
+            Ok(if ep == "default" {
+                std::string::String::new()
+            } else {
+                ep.to_string()
+            })
         };
         let live = |instr: Instr, stack: Vec<Type>| Ok((Some(instr), Stack::Live(stack)));
         // Replaces the top `k` types by `result` (the instruction's output).
@@ -587,7 +614,9 @@ impl Checker<'_> {
         match name {
             // ---------------------------------------------------- control
             "IF" | "IF_NONE" | "IF_LEFT" | "IF_CONS" => {
-                let [then_code, else_code] = args else { return Err(bad_args()) };
+                let [then_code, else_code] = args else {
+                    return Err(bad_args());
+                };
                 let top = at(&stack, 0).ok_or_else(|| bad_stack(&stack))?;
                 let rest: Vec<Type> = stack[..n - 1].to_vec();
                 let with = |extra: &[Type]| [rest.clone(), extra.to_vec()].concat();
@@ -621,7 +650,9 @@ impl Checker<'_> {
             }
             "LOOP_LEFT" => {
                 let [body] = args else { return Err(bad_args()) };
-                let Some(Or(l, r)) = at(&stack, 0) else { return Err(bad_stack(&stack)) };
+                let Some(Or(l, r)) = at(&stack, 0) else {
+                    return Err(bad_stack(&stack));
+                };
                 let rest = stack[..n - 1].to_vec();
                 let (code, after) = self.check_block(body, [rest.clone(), vec![(*l).clone()]].concat(), in_lambda)?;
                 expect_stack(&after, &stack)?;
@@ -791,8 +822,8 @@ impl Checker<'_> {
                 };
                 unary(stack, 2, result, instr)
             }
-            "ABS" | "ISNAT" | "INT" | "NEG" | "NOT" | "EQ" | "NEQ" | "LT" | "GT" | "LE" | "GE" | "BLAKE2B" | "SHA256"
-            | "SHA512" | "HASH_KEY" => {
+            "ABS" | "ISNAT" | "INT" | "NEG" | "NOT" | "EQ" | "NEQ" | "LT" | "GT" | "LE" | "GE" | "BLAKE2B"
+            | "SHA256" | "SHA512" | "HASH_KEY" => {
                 no_args()?;
                 let a = at(&stack, 0).ok_or_else(|| bad_stack(&stack))?;
                 let (result, instr) = match (name, &a) {
@@ -852,7 +883,12 @@ impl Checker<'_> {
                     return Err(bad_stack(&stack));
                 }
                 let entrypoint = field_entrypoint()?;
-                unary(stack, 1, option(Contract(Box::new(t.clone()))), Instr::Contract(t, entrypoint))
+                unary(
+                    stack,
+                    1,
+                    option(Contract(Box::new(t.clone()))),
+                    Instr::Contract(t, entrypoint),
+                )
             }
             "IMPLICIT_ACCOUNT" => {
                 no_args()?;
@@ -863,7 +899,9 @@ impl Checker<'_> {
             }
             "ADDRESS" => {
                 no_args()?;
-                let Some(Contract(_)) = at(&stack, 0) else { return Err(bad_stack(&stack)) };
+                let Some(Contract(_)) = at(&stack, 0) else {
+                    return Err(bad_stack(&stack));
+                };
                 unary(stack, 1, Address, Instr::Address)
             }
             "TRANSFER_TOKENS" => {
@@ -902,7 +940,9 @@ impl Checker<'_> {
             }
             "READ_TICKET" => {
                 no_args()?;
-                let Some(Ticket(t)) = at(&stack, 0) else { return Err(bad_stack(&stack)) };
+                let Some(Ticket(t)) = at(&stack, 0) else {
+                    return Err(bad_stack(&stack));
+                };
                 stack.push(Type::comb(vec![Address, *t, Nat]));
                 live(Instr::ReadTicket, stack)
             }
@@ -925,11 +965,28 @@ impl Checker<'_> {
                 }
             }
             other => Err(match other {
-                "CREATE_CONTRACT" | "SET_DELEGATE" | "EMIT" | "VIEW" | "LAMBDA_REC" | "KECCAK" | "SHA3"
-                | "VOTING_POWER" | "TOTAL_VOTING_POWER" | "PAIRING_CHECK" | "SAPLING_EMPTY_STATE"
-                | "SAPLING_VERIFY_UPDATE" | "OPEN_CHEST" | "MIN_BLOCK_TIME" | "BYTES" | "NAT"
-                | "IS_IMPLICIT_ACCOUNT" | "INDEX_ADDRESS" | "GET_ADDRESS_INDEX" | "TICKET_DEPRECATED"
-                | "STEPS_TO_QUOTA" | "CREATE_ACCOUNT" => ScriptError::Unsupported(other.to_string()),
+                "CREATE_CONTRACT"
+                | "SET_DELEGATE"
+                | "EMIT"
+                | "VIEW"
+                | "LAMBDA_REC"
+                | "KECCAK"
+                | "SHA3"
+                | "VOTING_POWER"
+                | "TOTAL_VOTING_POWER"
+                | "PAIRING_CHECK"
+                | "SAPLING_EMPTY_STATE"
+                | "SAPLING_VERIFY_UPDATE"
+                | "OPEN_CHEST"
+                | "MIN_BLOCK_TIME"
+                | "BYTES"
+                | "NAT"
+                | "IS_IMPLICIT_ACCOUNT"
+                | "INDEX_ADDRESS"
+                | "GET_ADDRESS_INDEX"
+                | "TICKET_DEPRECATED"
+                | "STEPS_TO_QUOTA"
+                | "CREATE_ACCOUNT" => ScriptError::Unsupported(other.to_string()),
                 _ => ScriptError::UnknownInstruction(other.to_string()),
             }),
         }
@@ -987,6 +1044,16 @@ fn expect_stack(after: &Stack, expected: &[Type]) -> Result<(), ScriptError> {
             left: stack_text(stack),
             right: stack_text(expected),
         }),
+    }
+}
+
+/// The type of a right comb after `UPDATE k` puts a value of `field` in it.
+fn comb_set(ty: &Type, k: usize, field: Type) -> Option<Type> {
+    match (k, ty) {
+        (0, _) => Some(field),
+        (1, Type::Pair(_, b)) => Some(Type::Pair(Box::new(field), b.clone())),
+        (k, Type::Pair(a, b)) => Some(Type::Pair(a.clone(), Box::new(comb_set(b, k - 2, field)?))),
+        _ => None,
     }
 }
 

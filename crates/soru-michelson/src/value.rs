@@ -269,11 +269,9 @@ impl Ord for Value {
             (Contract(a), Contract(b)) => a.cmp(b),
             (Ticket(a), Ticket(b)) => a.cmp(b),
             (Lambda(a), Lambda(b)) => a.code.pack().cmp(&b.code.pack()),
-            (Operation(a), Operation(b)) => (&a.destination, a.amount, &a.parameter).cmp(&(
-                &b.destination,
-                b.amount,
-                &b.parameter,
-            )),
+            (Operation(a), Operation(b)) => {
+                (&a.destination, a.amount, &a.parameter).cmp(&(&b.destination, b.amount, &b.parameter))
+            }
             _ => rank(self).cmp(&rank(other)),
         }
     }
@@ -335,7 +333,9 @@ pub struct PlainData;
 
 impl DataContext for PlainData {
     fn lambda(&mut self, arg: &Type, ret: &Type, _: &Micheline) -> Result<Value, DataError> {
-        Err(DataError::NoLiteral(Type::Lambda(Box::new(arg.clone()), Box::new(ret.clone())).to_string()))
+        Err(DataError::NoLiteral(
+            Type::Lambda(Box::new(arg.clone()), Box::new(ret.clone())).to_string(),
+        ))
     }
 
     fn contract(&mut self, ty: &Type, _: &Address) -> Result<Value, DataError> {
@@ -676,7 +676,7 @@ pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
         }
         (Type::Or(lt, _), Value::Left(v)) => prim("Left", vec![unparse(lt, v, form)]),
         (Type::Or(_, rt), Value::Right(v)) => prim("Right", vec![unparse(rt, v, form)]),
-        (_, Value::Lambda(lambda)) => lambda.code.clone(),
+        (_, Value::Lambda(lambda)) => normalize_code(&lambda.code, form),
         (_, Value::Contract(address)) => unparse(&Type::Address, &Value::Address(address.clone()), form),
         (Type::Ticket(t), Value::Ticket(ticket)) => unparse(
             &Type::comb(vec![Type::Address, (**t).clone(), Type::Nat]),
@@ -726,6 +726,53 @@ pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
         ),
         (_, Value::Left(v)) => prim("Left", vec![unparse(&Type::Unit, v, form)]),
         (_, Value::Right(v)) => prim("Right", vec![unparse(&Type::Unit, v, form)]),
+    }
+}
+
+/// Code with every `PUSH` constant written in `form` (Octez
+/// `unparse_code`): how lambdas are packed, stored and shown. Constants
+/// that do not read (which typechecked code never has) stay as written.
+pub fn normalize_code(code: &Micheline, form: Form) -> Micheline {
+    match code {
+        Micheline::Seq(items) => Micheline::Seq(items.iter().map(|i| normalize_code(i, form)).collect()),
+        Micheline::Prim { prim, args, annots } => {
+            let args = match args.as_slice() {
+                [ty, data] if prim.name() == "PUSH" => {
+                    let written = Type::parse(ty)
+                        .ok()
+                        .and_then(|t| Some(unparse(&t, &parse_depth(&t, data, 0, &mut CodeConstants).ok()?, form)));
+                    vec![ty.clone(), written.unwrap_or_else(|| data.clone())]
+                }
+                _ => args.iter().map(|a| normalize_code(a, form)).collect(),
+            };
+            Micheline::Prim {
+                prim: *prim,
+                args,
+                annots: annots.clone(),
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+/// Reads constants of code being rewritten: lambdas keep their code (to be
+/// rewritten in turn), nothing is typechecked again.
+struct CodeConstants;
+
+impl DataContext for CodeConstants {
+    fn lambda(&mut self, _: &Type, _: &Type, code: &Micheline) -> Result<Value, DataError> {
+        Ok(Value::Lambda(Lambda {
+            code: code.clone(),
+            body: Arc::from(Vec::new()),
+        }))
+    }
+
+    fn contract(&mut self, _: &Type, address: &Address) -> Result<Value, DataError> {
+        Ok(Value::Contract(address.clone()))
+    }
+
+    fn allow_forged_tickets(&self) -> bool {
+        true
     }
 }
 

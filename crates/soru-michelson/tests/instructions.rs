@@ -50,7 +50,9 @@ fn expr(text: &str) -> Micheline {
 }
 
 fn script_text(parameter: &str, storage: &str, code: &str) -> Micheline {
-    expr(&format!("{{ parameter ({parameter}) ; storage ({storage}) ; code {code} }}"))
+    expr(&format!(
+        "{{ parameter ({parameter}) ; storage ({storage}) ; code {code} }}"
+    ))
 }
 
 fn typecheck(parameter: &str, storage: &str, code: &str) -> Result<soru_michelson::Script, ScriptError> {
@@ -66,7 +68,11 @@ struct Call<'a> {
     amount: u64,
 }
 
-fn call_with(c: &Call<'_>, parameter: &str, storage: &str) -> Result<(String, Vec<soru_michelson::Transfer>), RuntimeError> {
+fn call_with(
+    c: &Call<'_>,
+    parameter: &str,
+    storage: &str,
+) -> Result<(String, Vec<soru_michelson::Transfer>), RuntimeError> {
     let mut gas = Gas::new(c.gas);
     let chain = TestChain::new();
     let script = Checker::new(&mut gas)
@@ -78,7 +84,9 @@ fn call_with(c: &Call<'_>, parameter: &str, storage: &str) -> Result<(String, Ve
         .with_chain(&chain)
         .parse_value(&parameter_ty, &expr(parameter))
         .unwrap();
-    let storage = Checker::new(&mut gas).parse_value(&script.storage, &expr(storage)).unwrap();
+    let storage = Checker::new(&mut gas)
+        .parse_value(&script.storage, &expr(storage))
+        .unwrap();
     let sender = Address::from_text(ALICE).unwrap();
     let env = Env {
         self_address: ContractKt1Hash::from_base58(SELF).unwrap(),
@@ -100,7 +108,13 @@ fn call_with(c: &Call<'_>, parameter: &str, storage: &str) -> Result<(String, Ve
 
 /// Runs `code` (a script whose parameter is `parameter_ty`) and returns
 /// the new storage in Readable form.
-fn call(parameter_ty: &str, storage_ty: &str, code: &str, parameter: &str, storage: &str) -> Result<String, RuntimeError> {
+fn call(
+    parameter_ty: &str,
+    storage_ty: &str,
+    code: &str,
+    parameter: &str,
+    storage: &str,
+) -> Result<String, RuntimeError> {
     call_with(
         &Call {
             parameter_ty,
@@ -140,11 +154,21 @@ fn ok(result: Result<String, RuntimeError>) -> String {
 fn stack_instructions() {
     assert_eq!(ok(eval("nat", "nat", "DUP ; DROP", "5")), "5");
     assert_eq!(
-        ok(eval("nat", "pair nat nat nat", "PUSH nat 1 ; PUSH nat 2 ; DIG 2 ; PAIR 3", "7")),
+        ok(eval(
+            "nat",
+            "pair nat nat nat",
+            "PUSH nat 1 ; PUSH nat 2 ; DIG 2 ; PAIR 3",
+            "7"
+        )),
         "Pair 7 2 1"
     );
     assert_eq!(
-        ok(eval("nat", "pair nat nat nat", "PUSH nat 1 ; PUSH nat 2 ; DUG 2 ; PAIR 3", "7")),
+        ok(eval(
+            "nat",
+            "pair nat nat nat",
+            "PUSH nat 1 ; PUSH nat 2 ; DUG 2 ; PAIR 3",
+            "7"
+        )),
         "Pair 1 7 2"
     );
     assert_eq!(
@@ -152,11 +176,21 @@ fn stack_instructions() {
         "Pair 7 1"
     );
     assert_eq!(
-        ok(eval("nat", "pair nat nat nat", "PUSH nat 1 ; PUSH nat 2 ; DIP 2 { PUSH nat 10 ; ADD } ; PAIR 3", "7")),
+        ok(eval(
+            "nat",
+            "pair nat nat nat",
+            "PUSH nat 1 ; PUSH nat 2 ; DIP 2 { PUSH nat 10 ; ADD } ; PAIR 3",
+            "7"
+        )),
         "Pair 2 1 17"
     );
     assert_eq!(
-        ok(eval("nat", "pair nat nat nat", "PUSH nat 1 ; DUP 2 ; DROP 0 ; PAIR 3", "7")),
+        ok(eval(
+            "nat",
+            "pair nat nat nat",
+            "PUSH nat 1 ; DUP 2 ; DROP 0 ; PAIR 3",
+            "7"
+        )),
         "Pair 7 1 7"
     );
     assert!(typecheck("nat", "nat", "{ DROP 2 ; NIL operation ; PAIR }").is_err());
@@ -166,17 +200,36 @@ fn stack_instructions() {
 #[test]
 fn pairs_and_combs() {
     assert_eq!(
-        ok(eval("pair nat string bool", "pair bool nat string", "UNPAIR 3 ; DIG 2 ; PAIR 3", "Pair 1 \"a\" True")),
+        ok(eval(
+            "pair nat string bool",
+            "pair bool nat string",
+            "UNPAIR 3 ; DIG 2 ; PAIR 3",
+            "Pair 1 \"a\" True"
+        )),
         "Pair True 1 \"a\""
     );
-    assert_eq!(ok(eval("pair nat string bool", "string", "GET 3", "Pair 1 \"a\" True")), "\"a\"");
-    assert_eq!(ok(eval("pair nat string bool", "bool", "GET 4", "Pair 1 \"a\" True")), "True");
     assert_eq!(
-        ok(eval("pair nat string bool", "pair nat string bool", "PUSH bool False ; UPDATE 4", "Pair 1 \"a\" True")),
+        ok(eval("pair nat string bool", "string", "GET 3", "Pair 1 \"a\" True")),
+        "\"a\""
+    );
+    assert_eq!(
+        ok(eval("pair nat string bool", "bool", "GET 4", "Pair 1 \"a\" True")),
+        "True"
+    );
+    assert_eq!(
+        ok(eval(
+            "pair nat string bool",
+            "pair nat string bool",
+            "PUSH bool False ; UPDATE 4",
+            "Pair 1 \"a\" True"
+        )),
         "Pair 1 \"a\" False"
     );
     assert_eq!(ok(eval("pair nat string", "string", "CDR", "Pair 1 \"a\"")), "\"a\"");
-    assert_eq!(ok(eval("pair nat string", "nat", "UNPAIR ; DIP { DROP }", "Pair 1 \"a\"")), "1");
+    assert_eq!(
+        ok(eval("pair nat string", "nat", "UNPAIR ; DIP { DROP }", "Pair 1 \"a\"")),
+        "1"
+    );
     assert!(typecheck("nat", "nat", "{ CAR ; CAR ; NIL operation ; PAIR }").is_err());
     assert!(typecheck("pair nat nat", "nat", "{ CAR ; GET 5 ; NIL operation ; PAIR }").is_err());
 }
@@ -189,7 +242,10 @@ fn ors_and_options() {
     let code = "IF_NONE { PUSH nat 0 } { PUSH nat 1 ; ADD }";
     assert_eq!(ok(eval("option nat", "nat", code, "None")), "0");
     assert_eq!(ok(eval("option nat", "nat", code, "Some 9")), "10");
-    assert_eq!(ok(eval("nat", "option (or nat string)", "LEFT string ; SOME", "3")), "Some (Left 3)");
+    assert_eq!(
+        ok(eval("nat", "option (or nat string)", "LEFT string ; SOME", "3")),
+        "Some (Left 3)"
+    );
     assert_eq!(ok(eval("nat", "or string nat", "RIGHT string", "3")), "Right 3");
     assert!(typecheck("or nat string", "nat", "{ CAR ; IF_LEFT {} {} ; NIL operation ; PAIR }").is_err());
 }
@@ -197,11 +253,21 @@ fn ors_and_options() {
 #[test]
 fn lists() {
     assert_eq!(
-        ok(eval("list nat", "list nat", "MAP { PUSH nat 1 ; ADD }", "{ 1 ; 2 ; 3 }")),
+        ok(eval(
+            "list nat",
+            "list nat",
+            "MAP { PUSH nat 1 ; ADD }",
+            "{ 1 ; 2 ; 3 }"
+        )),
         "{ 2 ; 3 ; 4 }"
     );
     assert_eq!(
-        ok(eval("list nat", "nat", "PUSH nat 0 ; SWAP ; ITER { ADD }", "{ 1 ; 2 ; 3 }")),
+        ok(eval(
+            "list nat",
+            "nat",
+            "PUSH nat 0 ; SWAP ; ITER { ADD }",
+            "{ 1 ; 2 ; 3 }"
+        )),
         "6"
     );
     assert_eq!(
@@ -223,26 +289,49 @@ fn lists() {
 #[test]
 fn sets_maps_and_big_maps() {
     assert_eq!(
-        ok(eval("set nat", "set nat", "PUSH bool True ; PUSH nat 2 ; UPDATE ; PUSH bool False ; PUSH nat 3 ; UPDATE", "{ 1 ; 3 }")),
+        ok(eval(
+            "set nat",
+            "set nat",
+            "PUSH bool True ; PUSH nat 2 ; UPDATE ; PUSH bool False ; PUSH nat 3 ; UPDATE",
+            "{ 1 ; 3 }"
+        )),
         "{ 1 ; 2 }"
     );
     assert_eq!(ok(eval("set nat", "bool", "PUSH nat 3 ; MEM", "{ 1 ; 3 }")), "True");
     let map = "{ Elt \"a\" 1 ; Elt \"b\" 2 }";
-    assert_eq!(ok(eval("map string nat", "option nat", "PUSH string \"b\" ; GET", map)), "Some 2");
+    assert_eq!(
+        ok(eval("map string nat", "option nat", "PUSH string \"b\" ; GET", map)),
+        "Some 2"
+    );
     assert_eq!(
         ok(eval("map string nat", "map string nat", "PUSH (option nat) (Some 5) ; PUSH string \"c\" ; UPDATE ; PUSH (option nat) None ; PUSH string \"a\" ; UPDATE", map)),
         "{ Elt \"b\" 2 ; Elt \"c\" 5 }"
     );
     assert_eq!(
-        ok(eval("map string nat", "pair (option nat) (map string nat)", "PUSH (option nat) (Some 7) ; PUSH string \"a\" ; GET_AND_UPDATE ; PAIR", map)),
+        ok(eval(
+            "map string nat",
+            "pair (option nat) (map string nat)",
+            "PUSH (option nat) (Some 7) ; PUSH string \"a\" ; GET_AND_UPDATE ; PAIR",
+            map
+        )),
         "Pair (Some 1) { Elt \"a\" 7 ; Elt \"b\" 2 }"
     );
     assert_eq!(
-        ok(eval("map string nat", "map string nat", "MAP { CDR ; PUSH nat 10 ; MUL }", map)),
+        ok(eval(
+            "map string nat",
+            "map string nat",
+            "MAP { CDR ; PUSH nat 10 ; MUL }",
+            map
+        )),
         "{ Elt \"a\" 10 ; Elt \"b\" 20 }"
     );
     assert_eq!(
-        ok(eval("map string nat", "nat", "PUSH nat 0 ; SWAP ; ITER { CDR ; ADD }", map)),
+        ok(eval(
+            "map string nat",
+            "nat",
+            "PUSH nat 0 ; SWAP ; ITER { CDR ; ADD }",
+            map
+        )),
         "3"
     );
     assert_eq!(ok(eval("map string nat", "nat", "SIZE", map)), "2");
@@ -255,8 +344,18 @@ fn sets_maps_and_big_maps() {
         "{ Elt 1 \"a\" }",
     );
     assert_eq!(ok(big), "{ Elt 1 \"a\" ; Elt 4 \"x\" }");
-    assert!(typecheck("nat", "big_map nat nat", "{ CDR ; DUP ; SIZE ; DROP ; NIL operation ; PAIR }").is_err());
-    assert!(typecheck("nat", "nat", "{ CDR ; EMPTY_SET (list nat) ; DROP ; NIL operation ; PAIR }").is_err());
+    assert!(typecheck(
+        "nat",
+        "big_map nat nat",
+        "{ CDR ; DUP ; SIZE ; DROP ; NIL operation ; PAIR }"
+    )
+    .is_err());
+    assert!(typecheck(
+        "nat",
+        "nat",
+        "{ CDR ; EMPTY_SET (list nat) ; DROP ; NIL operation ; PAIR }"
+    )
+    .is_err());
 }
 
 #[test]
@@ -265,28 +364,58 @@ fn arithmetic() {
     assert_eq!(ok(eval("pair nat nat", "int", "UNPAIR ; SUB", "Pair 3 5")), "-2");
     assert_eq!(ok(eval("pair int int", "int", "UNPAIR ; MUL", "Pair -3 5")), "-15");
     assert_eq!(
-        ok(eval("pair int int", "option (pair int nat)", "UNPAIR ; EDIV", "Pair -7 2")),
+        ok(eval(
+            "pair int int",
+            "option (pair int nat)",
+            "UNPAIR ; EDIV",
+            "Pair -7 2"
+        )),
         "Some (Pair -4 1)"
     );
     assert_eq!(
-        ok(eval("pair int int", "option (pair int nat)", "UNPAIR ; EDIV", "Pair 7 -2")),
+        ok(eval(
+            "pair int int",
+            "option (pair int nat)",
+            "UNPAIR ; EDIV",
+            "Pair 7 -2"
+        )),
         "Some (Pair -3 1)"
     );
     assert_eq!(
-        ok(eval("pair nat nat", "option (pair nat nat)", "UNPAIR ; EDIV", "Pair 7 0")),
+        ok(eval(
+            "pair nat nat",
+            "option (pair nat nat)",
+            "UNPAIR ; EDIV",
+            "Pair 7 0"
+        )),
         "None"
     );
     assert_eq!(
-        ok(eval("pair mutez nat", "option (pair mutez mutez)", "UNPAIR ; EDIV", "Pair 7 2")),
+        ok(eval(
+            "pair mutez nat",
+            "option (pair mutez mutez)",
+            "UNPAIR ; EDIV",
+            "Pair 7 2"
+        )),
         "Some (Pair 3 1)"
     );
     assert_eq!(
-        ok(eval("pair mutez mutez", "option (pair nat mutez)", "UNPAIR ; EDIV", "Pair 7 2")),
+        ok(eval(
+            "pair mutez mutez",
+            "option (pair nat mutez)",
+            "UNPAIR ; EDIV",
+            "Pair 7 2"
+        )),
         "Some (Pair 3 1)"
     );
     assert_eq!(ok(eval("pair mutez mutez", "mutez", "UNPAIR ; ADD", "Pair 7 2")), "9");
     assert_eq!(
-        eval("pair mutez mutez", "mutez", "UNPAIR ; ADD", "Pair 9223372036854775807 1"),
+        eval(
+            "pair mutez mutez",
+            "mutez",
+            "UNPAIR ; ADD",
+            "Pair 9223372036854775807 1"
+        ),
         Err(RuntimeError::Overflow)
     );
     assert_eq!(
@@ -294,10 +423,20 @@ fn arithmetic() {
         Err(RuntimeError::Overflow)
     );
     assert_eq!(
-        ok(eval("pair mutez mutez", "option mutez", "UNPAIR ; SUB_MUTEZ", "Pair 1 2")),
+        ok(eval(
+            "pair mutez mutez",
+            "option mutez",
+            "UNPAIR ; SUB_MUTEZ",
+            "Pair 1 2"
+        )),
         "None"
     );
-    assert!(typecheck("pair mutez mutez", "mutez", "{ CAR ; UNPAIR ; SUB ; NIL operation ; PAIR }").is_err());
+    assert!(typecheck(
+        "pair mutez mutez",
+        "mutez",
+        "{ CAR ; UNPAIR ; SUB ; NIL operation ; PAIR }"
+    )
+    .is_err());
     assert_eq!(ok(eval("int", "nat", "ABS", "-4")), "4");
     assert_eq!(ok(eval("int", "option nat", "ISNAT", "-4")), "None");
     assert_eq!(ok(eval("nat", "int", "NEG", "4")), "-4");
@@ -312,39 +451,108 @@ fn arithmetic() {
         Err(RuntimeError::Overflow)
     );
     assert_eq!(
-        ok(eval("timestamp", "timestamp", "PUSH int 60 ; ADD", "\"2024-01-01T00:00:00Z\"")),
+        ok(eval(
+            "timestamp",
+            "timestamp",
+            "PUSH int 60 ; ADD",
+            "\"2024-01-01T00:00:00Z\""
+        )),
         "\"2024-01-01T00:01:00Z\""
     );
-    assert_eq!(ok(eval("pair bool bool", "bool", "UNPAIR ; XOR", "Pair True False")), "True");
-    assert!(typecheck("pair nat string", "nat", "{ CAR ; UNPAIR ; ADD ; NIL operation ; PAIR }").is_err());
+    assert_eq!(
+        ok(eval("pair bool bool", "bool", "UNPAIR ; XOR", "Pair True False")),
+        "True"
+    );
+    assert!(typecheck(
+        "pair nat string",
+        "nat",
+        "{ CAR ; UNPAIR ; ADD ; NIL operation ; PAIR }"
+    )
+    .is_err());
 }
 
 #[test]
 fn comparisons() {
-    let cmp = |t: &str, a: &str, b: &str| ok(eval(&format!("pair {t} {t}"), "int", "UNPAIR ; COMPARE", &format!("Pair {a} {b}")));
+    let cmp = |t: &str, a: &str, b: &str| {
+        ok(eval(
+            &format!("pair {t} {t}"),
+            "int",
+            "UNPAIR ; COMPARE",
+            &format!("Pair {a} {b}"),
+        ))
+    };
     assert_eq!(cmp("nat", "1", "2"), "-1");
     assert_eq!(cmp("string", "\"b\"", "\"a\""), "1");
     assert_eq!(cmp("(pair nat string)", "(Pair 1 \"a\")", "(Pair 1 \"a\")"), "0");
     assert_eq!(cmp("(or nat nat)", "(Left 9)", "(Right 0)"), "-1");
-    for (instr, expected) in [("EQ", "False"), ("NEQ", "True"), ("LT", "True"), ("GT", "False"), ("LE", "True"), ("GE", "False")] {
+    for (instr, expected) in [
+        ("EQ", "False"),
+        ("NEQ", "True"),
+        ("LT", "True"),
+        ("GT", "False"),
+        ("LE", "True"),
+        ("GE", "False"),
+    ] {
         assert_eq!(ok(eval("int", "bool", instr, "-3")), expected, "{instr}");
     }
-    assert!(typecheck("pair nat int", "int", "{ CAR ; UNPAIR ; COMPARE ; NIL operation ; PAIR }").is_err());
-    assert!(typecheck("pair (list nat) (list nat)", "int", "{ CAR ; UNPAIR ; COMPARE ; NIL operation ; PAIR }").is_err());
+    assert!(typecheck(
+        "pair nat int",
+        "int",
+        "{ CAR ; UNPAIR ; COMPARE ; NIL operation ; PAIR }"
+    )
+    .is_err());
+    assert!(typecheck(
+        "pair (list nat) (list nat)",
+        "int",
+        "{ CAR ; UNPAIR ; COMPARE ; NIL operation ; PAIR }"
+    )
+    .is_err());
 }
 
 #[test]
 fn strings_bytes_pack_unpack() {
-    assert_eq!(ok(eval("pair string string", "string", "UNPAIR ; CONCAT", "Pair \"ab\" \"cd\"")), "\"abcd\"");
-    assert_eq!(ok(eval("list bytes", "bytes", "CONCAT", "{ 0x01 ; 0x0203 }")), "0x010203");
-    assert_eq!(ok(eval("string", "option string", "PUSH nat 2 ; PUSH nat 1 ; SLICE", "\"abcd\"")), "Some \"bc\"");
-    assert_eq!(ok(eval("string", "option string", "PUSH nat 9 ; PUSH nat 1 ; SLICE", "\"abcd\"")), "None");
+    assert_eq!(
+        ok(eval(
+            "pair string string",
+            "string",
+            "UNPAIR ; CONCAT",
+            "Pair \"ab\" \"cd\""
+        )),
+        "\"abcd\""
+    );
+    assert_eq!(
+        ok(eval("list bytes", "bytes", "CONCAT", "{ 0x01 ; 0x0203 }")),
+        "0x010203"
+    );
+    assert_eq!(
+        ok(eval(
+            "string",
+            "option string",
+            "PUSH nat 2 ; PUSH nat 1 ; SLICE",
+            "\"abcd\""
+        )),
+        "Some \"bc\""
+    );
+    assert_eq!(
+        ok(eval(
+            "string",
+            "option string",
+            "PUSH nat 9 ; PUSH nat 1 ; SLICE",
+            "\"abcd\""
+        )),
+        "None"
+    );
     assert_eq!(ok(eval("bytes", "nat", "SIZE", "0x0102")), "2");
     // Octez's vectors: PACK 1 = 0x050001, PACK "a" = 0x05010000000161.
     assert_eq!(ok(eval("nat", "bytes", "PACK", "1")), "0x050001");
     assert_eq!(ok(eval("string", "bytes", "PACK", "\"a\"")), "0x05010000000161");
     assert_eq!(
-        ok(eval("pair nat string", "option (pair nat string)", "PACK ; UNPACK (pair nat string)", "Pair 7 \"x\"")),
+        ok(eval(
+            "pair nat string",
+            "option (pair nat string)",
+            "PACK ; UNPACK (pair nat string)",
+            "Pair 7 \"x\""
+        )),
         "Some (Pair 7 \"x\")"
     );
     assert_eq!(ok(eval("bytes", "option nat", "UNPACK nat", "0x050001")), "Some 1");
@@ -359,7 +567,12 @@ fn strings_bytes_pack_unpack() {
         ok(eval("bytes", "bytes", "SHA256", "0x")),
         "0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
-    assert!(typecheck("nat", "nat", "{ CDR ; PUSH (ticket nat) 1 ; DROP ; NIL operation ; PAIR }").is_err());
+    assert!(typecheck(
+        "nat",
+        "nat",
+        "{ CDR ; PUSH (ticket nat) 1 ; DROP ; NIL operation ; PAIR }"
+    )
+    .is_err());
 }
 
 #[test]
@@ -370,15 +583,30 @@ fn control_flow_and_lambdas() {
     let halve = "LEFT nat ; LOOP_LEFT { PUSH nat 2 ; SWAP ; EDIV ; IF_NONE { PUSH string \"div\" ; FAILWITH } { CAR } ; DUP ; PUSH nat 1 ; COMPARE ; GE ; IF { RIGHT nat } { LEFT nat } }";
     assert_eq!(ok(eval("nat", "nat", halve, "40")), "1");
     assert_eq!(
-        ok(eval("nat", "nat", "LAMBDA nat nat { PUSH nat 3 ; MUL } ; SWAP ; EXEC", "5")),
+        ok(eval(
+            "nat",
+            "nat",
+            "LAMBDA nat nat { PUSH nat 3 ; MUL } ; SWAP ; EXEC",
+            "5"
+        )),
         "15"
     );
     assert_eq!(
-        ok(eval("nat", "nat", "LAMBDA (pair nat nat) nat { UNPAIR ; SUB ; ABS } ; SWAP ; APPLY ; PUSH nat 2 ; EXEC", "5")),
+        ok(eval(
+            "nat",
+            "nat",
+            "LAMBDA (pair nat nat) nat { UNPAIR ; SUB ; ABS } ; SWAP ; APPLY ; PUSH nat 2 ; EXEC",
+            "5"
+        )),
         "3"
     );
     assert_eq!(
-        ok(eval("nat", "nat", "PUSH (lambda nat nat) { PUSH nat 1 ; ADD } ; SWAP ; EXEC", "5")),
+        ok(eval(
+            "nat",
+            "nat",
+            "PUSH (lambda nat nat) { PUSH nat 1 ; ADD } ; SWAP ; EXEC",
+            "5"
+        )),
         "6"
     );
     assert_eq!(
@@ -391,18 +619,38 @@ fn control_flow_and_lambdas() {
     );
     // Failing branches unify with anything.
     assert_eq!(
-        ok(eval("bool", "nat", "IF { PUSH nat 1 } { PUSH string \"f\" ; FAILWITH }", "True")),
+        ok(eval(
+            "bool",
+            "nat",
+            "IF { PUSH nat 1 } { PUSH string \"f\" ; FAILWITH }",
+            "True"
+        )),
         "1"
     );
-    let mismatch = typecheck("bool", "nat", "{ CAR ; IF { PUSH nat 1 } { PUSH int 1 } ; NIL operation ; PAIR }");
-    assert!(matches!(mismatch, Err(ScriptError::UnmatchedBranches { .. })), "{mismatch:?}");
+    let mismatch = typecheck(
+        "bool",
+        "nat",
+        "{ CAR ; IF { PUSH nat 1 } { PUSH int 1 } ; NIL operation ; PAIR }",
+    );
+    assert!(
+        matches!(mismatch, Err(ScriptError::UnmatchedBranches { .. })),
+        "{mismatch:?}"
+    );
     let tail = typecheck("nat", "nat", "{ FAILWITH ; NIL operation ; PAIR }");
     assert_eq!(tail.unwrap_err(), ScriptError::FailNotInTail);
-    let self_in_lambda = typecheck("nat", "nat", "{ LAMBDA unit address { DROP ; SELF ; ADDRESS } ; DROP ; CDR ; NIL operation ; PAIR }");
+    let self_in_lambda = typecheck(
+        "nat",
+        "nat",
+        "{ LAMBDA unit address { DROP ; SELF ; ADDRESS } ; DROP ; CDR ; NIL operation ; PAIR }",
+    );
     assert_eq!(self_in_lambda.unwrap_err(), ScriptError::SelfInLambda);
     let bad_return = typecheck("nat", "nat", "{ CAR ; NIL operation ; PAIR ; PUSH nat 1 }");
     assert!(matches!(bad_return, Err(ScriptError::BadReturn { .. })));
-    let bad_lambda = typecheck("nat", "nat", "{ PUSH (lambda nat string) { PUSH nat 1 ; ADD } ; DROP ; CDR ; NIL operation ; PAIR }");
+    let bad_lambda = typecheck(
+        "nat",
+        "nat",
+        "{ PUSH (lambda nat string) { PUSH nat 1 ; ADD } ; DROP ; CDR ; NIL operation ; PAIR }",
+    );
     assert!(bad_lambda.is_err());
     assert_eq!(
         typecheck("nat", "nat", "{ nat ; NIL operation ; PAIR }").unwrap_err(),
@@ -413,7 +661,8 @@ fn control_flow_and_lambdas() {
         ScriptError::Unsupported("CREATE_CONTRACT".into())
     );
     assert!(matches!(
-        Checker::new(&mut Gas::new(1_000_000)).check_script(&expr("{ parameter nat ; code { CDR ; NIL operation ; PAIR } }")),
+        Checker::new(&mut Gas::new(1_000_000))
+            .check_script(&expr("{ parameter nat ; code { CDR ; NIL operation ; PAIR } }")),
         Err(ScriptError::BadScript(_))
     ));
 }
@@ -436,11 +685,23 @@ fn gas_exhaustion() {
 
 #[test]
 fn chain_instructions() {
-    assert_eq!(ok(eval("unit", "address", "DROP ; SENDER", "Unit")), format!("\"{ALICE}\""));
-    assert_eq!(ok(eval("unit", "address", "DROP ; SOURCE", "Unit")), format!("\"{BOB}\""));
-    assert_eq!(ok(eval("unit", "address", "DROP ; SELF_ADDRESS", "Unit")), format!("\"{SELF}\""));
+    assert_eq!(
+        ok(eval("unit", "address", "DROP ; SENDER", "Unit")),
+        format!("\"{ALICE}\"")
+    );
+    assert_eq!(
+        ok(eval("unit", "address", "DROP ; SOURCE", "Unit")),
+        format!("\"{BOB}\"")
+    );
+    assert_eq!(
+        ok(eval("unit", "address", "DROP ; SELF_ADDRESS", "Unit")),
+        format!("\"{SELF}\"")
+    );
     assert_eq!(ok(eval("unit", "nat", "DROP ; LEVEL", "Unit")), "42");
-    assert_eq!(ok(eval("unit", "timestamp", "DROP ; NOW", "Unit")), "\"2023-11-14T22:13:20Z\"");
+    assert_eq!(
+        ok(eval("unit", "timestamp", "DROP ; NOW", "Unit")),
+        "\"2023-11-14T22:13:20Z\""
+    );
     let paid = Call {
         parameter_ty: "unit",
         storage_ty: "pair mutez mutez",
@@ -456,17 +717,30 @@ fn chain_instructions() {
     // CONTRACT: the right type gives Some, a wrong type or an unknown
     // address gives None; entrypoints count.
     let contract = |t: &str, address: &str| {
-        ok(eval("address", "option address", &format!("CONTRACT {t} ; IF_NONE {{ NONE address }} {{ ADDRESS ; SOME }}"), &format!("\"{address}\"")))
+        ok(eval(
+            "address",
+            "option address",
+            &format!("CONTRACT {t} ; IF_NONE {{ NONE address }} {{ ADDRESS ; SOME }}"),
+            &format!("\"{address}\""),
+        ))
     };
     assert_eq!(contract("nat", OTHER), format!("Some \"{OTHER}\""));
     assert_eq!(contract("string", OTHER), "None");
     assert_eq!(contract("%deposit string", OTHER), format!("Some \"{OTHER}%deposit\""));
-    assert_eq!(contract("string", &format!("{OTHER}%deposit")), format!("Some \"{OTHER}%deposit\""));
+    assert_eq!(
+        contract("string", &format!("{OTHER}%deposit")),
+        format!("Some \"{OTHER}%deposit\"")
+    );
     assert_eq!(contract("nat", SELF), "None");
     assert_eq!(contract("unit", ALICE), format!("Some \"{ALICE}\""));
     assert_eq!(contract("bytes", ROLLUP), format!("Some \"{ROLLUP}\""));
     assert_eq!(
-        ok(eval("key_hash", "address", "IMPLICIT_ACCOUNT ; ADDRESS", &format!("\"{ALICE}\""))),
+        ok(eval(
+            "key_hash",
+            "address",
+            "IMPLICIT_ACCOUNT ; ADDRESS",
+            &format!("\"{ALICE}\"")
+        )),
         format!("\"{ALICE}\"")
     );
     // TRANSFER_TOKENS to a contract and to a rollup.
@@ -503,16 +777,34 @@ fn tickets() {
         format!("{mint} ; IF_NONE {{ PUSH string \"zero\" ; FAILWITH }} {{}} ; PUSH (pair nat nat) ({parts}) ; SWAP ; SPLIT_TICKET ; IF_NONE {{ PUSH nat 0 }} {{ UNPAIR ; READ_TICKET ; GET 4 ; DIP {{ DROP 2 }} }}")
     };
     assert_eq!(ok(eval("nat", "nat", &split("Pair 2 3"), "5")), "2");
-    assert_eq!(ok(eval("nat", "nat", &split("Pair 2 2"), "5")), "0", "parts must add up");
+    assert_eq!(
+        ok(eval("nat", "nat", &split("Pair 2 2"), "5")),
+        "0",
+        "parts must add up"
+    );
     assert_eq!(ok(eval("nat", "nat", &split("Pair 0 5"), "5")), "0", "no zero part");
     let join = |second: &str| {
         format!("{mint} ; IF_NONE {{ PUSH string \"zero\" ; FAILWITH }} {{}} ; PUSH nat 3 ; PUSH string \"{second}\" ; TICKET ; IF_NONE {{ PUSH string \"zero\" ; FAILWITH }} {{}} ; PAIR ; JOIN_TICKETS ; IF_NONE {{ PUSH nat 0 }} {{ READ_TICKET ; GET 4 ; DIP {{ DROP }} }}")
     };
     assert_eq!(ok(eval("nat", "nat", &join("gold"), "5")), "8");
-    assert_eq!(ok(eval("nat", "nat", &join("silver"), "5")), "0", "different contents do not join");
+    assert_eq!(
+        ok(eval("nat", "nat", &join("silver"), "5")),
+        "0",
+        "different contents do not join"
+    );
     // Tickets are not duplicable, pushable or packable.
-    assert!(typecheck("nat", "nat", &format!("{{ CAR ; {mint} ; DUP ; DROP 2 ; PUSH nat 0 ; NIL operation ; PAIR }}")).is_err());
-    assert!(typecheck("nat", "nat", &format!("{{ CAR ; {mint} ; PACK ; DROP ; PUSH nat 0 ; NIL operation ; PAIR }}")).is_err());
+    assert!(typecheck(
+        "nat",
+        "nat",
+        &format!("{{ CAR ; {mint} ; DUP ; DROP 2 ; PUSH nat 0 ; NIL operation ; PAIR }}")
+    )
+    .is_err());
+    assert!(typecheck(
+        "nat",
+        "nat",
+        &format!("{{ CAR ; {mint} ; PACK ; DROP ; PUSH nat 0 ; NIL operation ; PAIR }}")
+    )
+    .is_err());
     // A ticket held in storage survives the call.
     let keep = Call {
         parameter_ty: "nat",
@@ -548,7 +840,13 @@ fn entrypoints_select_branches() {
         chain: &chain,
     };
     let run = |ep: &str, param: Value, gas: &mut Gas| run_script(&checked, ep, param, Value::Int(10.into()), &env, gas);
-    assert_eq!(run("add", Value::Int(5.into()), &mut gas).unwrap().storage, Value::Int(15.into()));
-    assert_eq!(run("reset", Value::Unit, &mut gas).unwrap().storage, Value::Int(0.into()));
+    assert_eq!(
+        run("add", Value::Int(5.into()), &mut gas).unwrap().storage,
+        Value::Int(15.into())
+    );
+    assert_eq!(
+        run("reset", Value::Unit, &mut gas).unwrap().storage,
+        Value::Int(0.into())
+    );
     assert!(run("nope", Value::Unit, &mut gas).is_err());
 }

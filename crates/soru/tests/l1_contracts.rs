@@ -62,7 +62,10 @@ fn originate(l1: &L1, key: &SecretKey, code: Micheline, storage: &str, balance: 
             },
         },
     );
-    let address = applied(&metadata)["originated_contracts"][0].as_str().unwrap().to_string();
+    let address = applied(&metadata)["originated_contracts"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     ContractKt1Hash::from_base58(&address).unwrap()
 }
 
@@ -102,7 +105,11 @@ fn publish_and_cement(l1: &L1, core: &mut RollupCore, rollup: SmartRollupAddress
         l1.bake();
     };
     let staker = bootstrap(2);
-    applied(&run(l1, &staker, OperationKind::SmartRollupPublish { rollup, commitment }));
+    applied(&run(
+        l1,
+        &staker,
+        OperationKind::SmartRollupPublish { rollup, commitment },
+    ));
     for _ in 0..ProtocolParams::sandbox().smart_rollup.challenge_window_in_blocks {
         l1.bake();
     }
@@ -177,7 +184,10 @@ fn seed_003_forwarder_to_echo_and_outbox_calls_to_go() {
         .to_bytes()
     };
     let forward = l1
-        .inject(&alice, vec![(call_kind(forwarder, 0, "default", "0xcafe"), 200_000, 1_000)])
+        .inject(
+            &alice,
+            vec![(call_kind(forwarder, 0, "default", "0xcafe"), 200_000, 1_000)],
+        )
         .unwrap();
     let messages = vec![Bytes(outbox_call("37")), Bytes(outbox_call("\"37\""))];
     l1.inject(
@@ -232,7 +242,10 @@ fn seed_003_forwarder_to_echo_and_outbox_calls_to_go() {
     let result = &metadata["operation_result"];
     assert_eq!(result["status"], "failed");
     assert!(
-        result["errors"][0]["id"].as_str().unwrap().ends_with("michelson_v1.bad_contract_parameter"),
+        result["errors"][0]["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("michelson_v1.bad_contract_parameter"),
         "{result}"
     );
     assert_eq!(storage(&l1, go), json!({"string": ""}), "nothing changed");
@@ -262,7 +275,9 @@ fn ticket_bridge_deposit_and_withdrawal_round_trip() {
     let carol = bootstrap(3).public_key().hash();
 
     let bridge = originate(&l1, &alice, contract_source("ticket_bridge.tz"), "Unit", 0);
-    let entrypoints = l1.get(&format!("/chains/main/blocks/head/context/contracts/{bridge}/entrypoints"));
+    let entrypoints = l1.get(&format!(
+        "/chains/main/blocks/head/context/contracts/{bridge}/entrypoints"
+    ));
     assert_eq!(
         entrypoints["entrypoints"]["withdraw"],
         json!({"prim": "pair", "args": [{"prim": "address"}, {"prim": "ticket", "args": [{"prim": "unit"}]}]})

@@ -126,4 +126,3 @@ pub(crate) fn originate_echo() -> OperationKind {
 pub(crate) fn fresh_key(seed: u8) -> SecretKey {
     SecretKey::ed25519_from_seed([seed; 32])
 }
-
