@@ -800,6 +800,7 @@ fn cases() -> Vec<Case> {
     all.extend(ticket_cases());
     all.extend(seed_cases());
     all.extend(bridge_cases());
+    all.extend(repository_contract_cases());
     all
 }
 
@@ -2715,5 +2716,63 @@ fn bridge_cases() -> Vec<Case> {
         .entrypoint("withdraw")
         .sender(SR_PAIR),
         script("bridge_unknown_entrypoint", BRIDGE, "Unit", &storage(SR_PAIR)).entrypoint("mint"),
+    ]
+}
+
+/// The contracts the repository ships (`contracts/`), as the L1 runs them.
+fn repository_contract_cases() -> Vec<Case> {
+    const GO: &str = include_str!("../../../contracts/go.tz");
+    const FORWARD_BYTES: &str = include_str!("../../../contracts/forward_bytes.tz");
+    const TICKET_BRIDGE: &str = include_str!("../../../contracts/ticket_bridge.tz");
+    // The bridge rollup's type; `SR_UNKNOWN` is unknown to every other case.
+    let bridge_rollup = |case: Case| case.contract(SR_UNKNOWN, "pair address (ticket unit)");
+    let deposit = format!("Pair \"{SR_UNKNOWN}\" \"{TZ1}\"");
+    let withdraw = |ticketer: &str, amount: u32| format!("Pair \"{TZ1_B}\" \"{ticketer}\" Unit {amount}");
+    vec![
+        script("repo_go", GO, "\"37\"", "\"\""),
+        script("repo_go_int37", GO, "37", "\"\""),
+        script(
+            "repo_forward_bytes",
+            FORWARD_BYTES,
+            "0xcafe",
+            &format!("\"{SR_BYTES}\""),
+        ),
+        script(
+            "repo_forward_bytes_wrong_type",
+            FORWARD_BYTES,
+            "0xcafe",
+            &format!("\"{SR_TICKET}\""),
+        ),
+        bridge_rollup(script("repo_bridge_deposit", TICKET_BRIDGE, &deposit, "Unit"))
+            .entrypoint("deposit")
+            .amount(2_500),
+        bridge_rollup(script("repo_bridge_deposit_nothing", TICKET_BRIDGE, &deposit, "Unit")).entrypoint("deposit"),
+        script(
+            "repo_bridge_deposit_bytes_rollup",
+            TICKET_BRIDGE,
+            &format!("Pair \"{SR_BYTES}\" \"{TZ1}\""),
+            "Unit",
+        )
+        .entrypoint("deposit")
+        .amount(5),
+        script("repo_bridge_withdraw", TICKET_BRIDGE, &withdraw(SELF, 2_500), "Unit")
+            .entrypoint("withdraw")
+            .sender(SR_UNKNOWN),
+        script(
+            "repo_bridge_withdraw_foreign",
+            TICKET_BRIDGE,
+            &withdraw(KT_OTHER, 7),
+            "Unit",
+        )
+        .entrypoint("withdraw")
+        .sender(SR_UNKNOWN),
+        script(
+            "repo_bridge_withdraw_to_contract",
+            TICKET_BRIDGE,
+            &format!("Pair \"{KT_NAT}\" \"{SELF}\" Unit 1"),
+            "Unit",
+        )
+        .entrypoint("withdraw")
+        .sender(SR_UNKNOWN),
     ]
 }
