@@ -140,7 +140,7 @@ impl TicketAmounts {
             }
             (Type::Or(a, _), Value::Left(x)) | (Type::Or(_, a), Value::Right(x)) => self.collect(a, x),
             (Type::Option(t), Value::Option(Some(x))) => self.collect(t, x),
-            (Type::List(t) | Type::Set(t), Value::List(items) | Value::Set(items)) => {
+            (Type::List(t), Value::List(items)) => {
                 for item in items {
                     self.collect(t, item);
                 }

@@ -103,6 +103,9 @@ pub enum Instr {
     /// `APPLY`, with the type of the captured value (it is written into
     /// the new lambda's code).
     Apply(Type),
+    /// A block shared with another lambda (the body of a lambda `APPLY`
+    /// made, after its `PUSH ; PAIR`).
+    Shared(std::sync::Arc<[Instr]>),
     /// `FAILWITH` of a value of the type.
     Failwith(Type),
     /// `NEVER`.

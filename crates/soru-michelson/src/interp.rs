@@ -5,6 +5,7 @@
 //! [`Env`] of the call, so the same inputs always give the same outputs.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use num_bigint::{BigInt, Sign};
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -20,7 +21,7 @@ use crate::gas::{cost, Gas};
 use crate::instr::Instr;
 use crate::ty::Type;
 use crate::typecheck::{Checker, Script};
-use crate::value::{unparse, Address, Destination, Form, Lambda, Ticket, Transfer, Value};
+use crate::value::{unparse, Address, Destination, Form, Lambda, LambdaCode, Ticket, Transfer, Value};
 
 /// What the interpreter may ask of the chain.
 pub trait ChainView {
@@ -178,6 +179,24 @@ fn ediv(a: &BigInt, b: &BigInt) -> Option<(BigInt, BigInt)> {
     Some((q, r))
 }
 
+/// Milligas for copying `v`: its parts that are not shared (collections,
+/// lambdas and operations are), about one per byte copied and a few per
+/// allocation. Octez's values are immutable and shared, so its `DUP` is
+/// free of this; soru charges it so that no instruction copies more than
+/// its gas pays for.
+fn clone_cost(v: &Value) -> u64 {
+    match v {
+        Value::Int(i) | Value::Timestamp(i) => i.bits() / 64,
+        Value::String(s) => s.len() as u64 / 8,
+        Value::Bytes(b) => b.len() as u64 / 8,
+        Value::Pair(a, b) => 4 + clone_cost(a) + clone_cost(b),
+        Value::Left(x) | Value::Right(x) => 2 + clone_cost(x),
+        Value::Option(Some(x)) => 2 + clone_cost(x),
+        Value::Ticket(t) => 4 + clone_cost(&t.contents) + t.amount.bits() / 64,
+        _ => 0,
+    }
+}
+
 /// Octez's `Gas_comparable_input_size` of a value: the size that map,
 /// set and comparison costs grow with.
 fn comparable_size(v: &Value) -> u64 {
@@ -255,7 +274,8 @@ fn byte_len(v: Option<&Value>) -> u64 {
 
 fn collection_len(v: &Value) -> usize {
     match v {
-        Value::List(l) | Value::Set(l) => l.len(),
+        Value::List(l) => l.len(),
+        Value::Set(s) => s.len(),
         Value::Map(m) => m.len(),
         _ => 0,
     }
@@ -296,9 +316,13 @@ impl Interpreter<'_, '_> {
         let count = |i: usize| top(i).map_or(0, collection_len) as u64;
         let key = || top(0).map_or(1, comparable_size);
         match instr {
-            Instr::Drop(1) | Instr::Dup(1) | Instr::Swap | Instr::Dip(1, _) => cost::STEP,
+            Instr::Dup(n) => {
+                let copied = n.checked_sub(1).and_then(top).map_or(0, clone_cost);
+                copied + if *n == 1 { cost::STEP } else { cost::dup_n(*n as u64) }
+            }
+            Instr::Push(v) => cost::STEP + clone_cost(v),
+            Instr::Drop(1) | Instr::Swap | Instr::Dip(1, _) => cost::STEP,
             Instr::Drop(n) => cost::drop_n(*n as u64),
-            Instr::Dup(n) => cost::dup_n(*n as u64),
             Instr::Dig(n) => cost::dig(*n as u64),
             Instr::Dug(n) => cost::dig(*n as u64) + 5,
             Instr::Dip(n, _) => cost::dip_n(*n as u64),
@@ -445,6 +469,7 @@ impl Interpreter<'_, '_> {
                 stack.insert(at, v);
             }
             Instr::Push(v) => stack.push(v.clone()),
+            Instr::Shared(block) => self.run(block, stack)?,
             Instr::Dip(k, body) => {
                 let mut protected = stack.split_off(n.checked_sub(*k).ok_or_else(bad_stack)?);
                 self.run(body, stack)?;
@@ -464,13 +489,13 @@ impl Interpreter<'_, '_> {
                 let v = pop(stack)?;
                 stack.push(Value::Right(Box::new(v)));
             }
-            Instr::Nil => stack.push(Value::List(Vec::new())),
+            Instr::Nil => stack.push(Value::List(imbl::Vector::new())),
             Instr::Cons => {
                 let head = pop(stack)?;
                 let Value::List(mut tail) = pop(stack)? else {
                     return Err(bad_stack());
                 };
-                tail.insert(0, head);
+                tail.push_front(head);
                 stack.push(Value::List(tail));
             }
             Instr::Pair(k) => {
@@ -510,7 +535,7 @@ impl Interpreter<'_, '_> {
                 let comb = pop(stack)?;
                 stack.push(comb_update(comb, *k, field)?);
             }
-            Instr::EmptySet => stack.push(Value::Set(Vec::new())),
+            Instr::EmptySet => stack.push(Value::Set(imbl::OrdSet::new())),
             Instr::EmptyMap => stack.push(Value::Map(Default::default())),
             Instr::Size => {
                 let size = match pop(stack)? {
@@ -523,7 +548,7 @@ impl Interpreter<'_, '_> {
             Instr::Mem => {
                 let key = pop(stack)?;
                 let found = match pop(stack)? {
-                    Value::Set(items) => items.binary_search(&key).is_ok(),
+                    Value::Set(items) => items.contains(&key),
                     Value::Map(map) => map.contains_key(&key),
                     _ => return Err(bad_stack()),
                 };
@@ -534,19 +559,19 @@ impl Interpreter<'_, '_> {
                 let Value::Map(map) = pop(stack)? else {
                     return Err(bad_stack());
                 };
-                stack.push(Value::Option(map.get(&key).cloned().map(Box::new)));
+                let found = map.get(&key).cloned();
+                self.charge(found.as_ref().map_or(0, clone_cost))?;
+                stack.push(Value::Option(found.map(Box::new)));
             }
             Instr::Update => {
                 let key = pop(stack)?;
                 let change = pop(stack)?;
                 let updated = match (pop(stack)?, change) {
                     (Value::Set(mut items), Value::Bool(add)) => {
-                        match (items.binary_search(&key), add) {
-                            (Err(at), true) => items.insert(at, key),
-                            (Ok(at), false) => {
-                                items.remove(at);
-                            }
-                            _ => {}
+                        if add {
+                            items.insert(key);
+                        } else {
+                            items.remove(&key);
                         }
                         Value::Set(items)
                     }
@@ -573,6 +598,7 @@ impl Interpreter<'_, '_> {
                     Some(v) => map.insert(key, *v),
                     None => map.remove(&key),
                 };
+                self.charge(old.as_ref().map_or(0, clone_cost))?;
                 stack.push(Value::Map(map));
                 stack.push(Value::Option(old.map(Box::new)));
             }
@@ -666,13 +692,14 @@ impl Interpreter<'_, '_> {
                 let Value::List(mut items) = pop(stack)? else {
                     return Err(bad_stack());
                 };
-                if items.is_empty() {
-                    self.run(nil_code, stack)?;
-                } else {
-                    let head = items.remove(0);
-                    stack.push(Value::List(items));
-                    stack.push(head);
-                    self.run(cons_code, stack)?;
+                match items.pop_front() {
+                    None => self.run(nil_code, stack)?,
+                    Some(head) => {
+                        self.charge(clone_cost(&head))?;
+                        stack.push(Value::List(items));
+                        stack.push(head);
+                        self.run(cons_code, stack)?;
+                    }
                 }
             }
             Instr::Loop(body) => {
@@ -697,31 +724,33 @@ impl Interpreter<'_, '_> {
             },
             Instr::Iter(body) => {
                 let elements: Vec<Value> = match pop(stack)? {
-                    Value::List(items) | Value::Set(items) => items,
+                    Value::List(items) => items.into_iter().collect(),
+                    Value::Set(items) => items.into_iter().collect(),
                     Value::Map(map) => map.into_iter().map(|(k, v)| pair(k, v)).collect(),
                     _ => return Err(bad_stack()),
                 };
                 for element in elements {
-                    self.charge(cost::STEP)?;
+                    // Elements come out of a shared structure: copies.
+                    self.charge(cost::STEP + clone_cost(&element))?;
                     stack.push(element);
                     self.run(body, stack)?;
                 }
             }
             Instr::Map(body) => match pop(stack)? {
                 Value::List(items) => {
-                    let mut out = Vec::with_capacity(items.len());
+                    let mut out = imbl::Vector::new();
                     for item in items {
-                        self.charge(30)?;
+                        self.charge(30 + clone_cost(&item))?;
                         stack.push(item);
                         self.run(body, stack)?;
-                        out.push(pop(stack)?);
+                        out.push_back(pop(stack)?);
                     }
                     stack.push(Value::List(out));
                 }
                 Value::Map(map) => {
-                    let mut out = std::collections::BTreeMap::new();
+                    let mut out = imbl::OrdMap::new();
                     for (k, v) in map {
-                        self.charge(80)?;
+                        self.charge(80 + clone_cost(&k) + clone_cost(&v))?;
                         stack.push(pair(k.clone(), v));
                         self.run(body, stack)?;
                         out.insert(k, pop(stack)?);
@@ -745,18 +774,17 @@ impl Interpreter<'_, '_> {
                 let Value::Lambda(lambda) = pop(stack)? else {
                     return Err(bad_stack());
                 };
-                let written = unparse(captured_ty, &captured, Form::Optimized);
-                let push =
-                    Micheline::prim("PUSH", vec![captured_ty.to_micheline(), written]).map_err(|_| bad_stack())?;
-                let code = Micheline::Seq(vec![
-                    push,
-                    Micheline::prim0("PAIR").map_err(|_| bad_stack())?,
-                    lambda.code,
-                ]);
-                let mut body = vec![Instr::Push(captured), Instr::Pair(2)];
-                body.extend(lambda.body.iter().cloned());
+                // Neither code nor body is copied: the new lambda points at
+                // the old one's (Octez writes `{ PUSH t v ; PAIR ; code }`).
+                self.charge(clone_cost(&captured))?;
+                let code = LambdaCode::Applied {
+                    ty: captured_ty.clone(),
+                    value: captured.clone(),
+                    inner: lambda.code,
+                };
+                let body = vec![Instr::Push(captured), Instr::Pair(2), Instr::Shared(lambda.body)];
                 stack.push(Value::Lambda(Lambda {
-                    code,
+                    code: Arc::new(code),
                     body: body.into(),
                 }));
             }
@@ -1015,6 +1043,7 @@ impl Interpreter<'_, '_> {
                     Value::Address(ticket.ticketer.clone()),
                     pair(ticket.contents.clone(), Value::Int(ticket.amount.clone())),
                 );
+                self.charge(clone_cost(&read))?;
                 stack.push(read);
             }
             Instr::SplitTicket => {

@@ -22,8 +22,8 @@ pub use interp::{run_script, ChainView, Env, Outcome};
 pub use ty::Type;
 pub use typecheck::{Checker, Script, Stack};
 pub use value::{
-    normalize_code, parse_data, parse_data_in, unparse, Address, DataContext, Destination, Form, Ticket, Transfer,
-    Value,
+    normalize_code, parse_data, parse_data_in, unparse, Address, DataContext, Destination, Form, Lambda, LambdaCode,
+    Ticket, Transfer, Value,
 };
 
 /// Reads a script written as in a `.tz` file: its sections with or

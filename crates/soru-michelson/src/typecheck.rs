@@ -244,7 +244,7 @@ impl<'a> Checker<'a> {
             }
         }
         Ok(Value::Lambda(Lambda {
-            code: code.clone(),
+            code: Arc::new(crate::value::LambdaCode::Written(code.clone())),
             body: body.into(),
         }))
     }

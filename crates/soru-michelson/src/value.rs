@@ -4,7 +4,6 @@
 //! as `COMPARE` does.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use num_bigint::{BigInt, Sign};
@@ -148,12 +147,12 @@ pub enum Value {
     ChainId(ChainId),
     /// An `option`.
     Option(Option<Box<Value>>),
-    /// A `list`.
-    List(Vec<Value>),
-    /// A `set`, in increasing order.
-    Set(Vec<Value>),
-    /// A `map` or a `big_map` held by value, by key.
-    Map(BTreeMap<Value, Value>),
+    /// A `list` (persistent: `DUP` shares it, `CONS` is O(1)).
+    List(imbl::Vector<Value>),
+    /// A `set` (persistent, ordered).
+    Set(imbl::OrdSet<Value>),
+    /// A `map` or a `big_map` held by value, by key (persistent, ordered).
+    Map(imbl::OrdMap<Value, Value>),
     /// A `pair`.
     Pair(Box<Value>, Box<Value>),
     /// `Left`.
@@ -170,19 +169,52 @@ pub enum Value {
     Operation(Box<Transfer>),
 }
 
-/// A lambda value: the code as written (for `PACK` and unparsing) and its
-/// typed body.
+/// A lambda value: its code (for `PACK` and unparsing) and its typed
+/// body, both shared, so that copying a lambda copies neither.
 #[derive(Debug, Clone)]
 pub struct Lambda {
-    /// The code, as written.
-    pub code: Micheline,
+    /// The code.
+    pub code: Arc<LambdaCode>,
     /// The typechecked body.
     pub body: Arc<[Instr]>,
 }
 
+/// A lambda's code: as written, or another lambda with an argument
+/// captured by `APPLY` — written out only when asked, as Octez writes it:
+/// `{ PUSH t v ; PAIR ; code }`.
+#[derive(Debug, Clone)]
+pub enum LambdaCode {
+    /// Code as written in a script or constant.
+    Written(Micheline),
+    /// `APPLY` of `inner` to `value` of type `ty`.
+    Applied {
+        /// The captured value's type.
+        ty: Type,
+        /// The captured value.
+        value: Value,
+        /// The lambda it was applied to.
+        inner: Arc<LambdaCode>,
+    },
+}
+
+impl LambdaCode {
+    /// The code as Micheline, its `PUSH` constants in `form`.
+    pub fn to_micheline(&self, form: Form) -> Micheline {
+        match self {
+            LambdaCode::Written(code) => normalize_code(code, form),
+            LambdaCode::Applied { ty, value, inner } => Micheline::Seq(vec![
+                prim("PUSH", vec![ty.to_micheline(), unparse(ty, value, form)]),
+                prim("PAIR", vec![]),
+                inner.to_micheline(form),
+            ]),
+        }
+    }
+}
+
 impl PartialEq for Lambda {
     fn eq(&self, other: &Self) -> bool {
-        self.code == other.code
+        Arc::ptr_eq(&self.code, &other.code)
+            || self.code.to_micheline(Form::OptimizedLegacy) == other.code.to_micheline(Form::OptimizedLegacy)
     }
 }
 
@@ -262,13 +294,18 @@ impl Ord for Value {
             (Signature(a), Signature(b)) => a.as_bytes().cmp(b.as_bytes()),
             (ChainId(a), ChainId(b)) => a.0.cmp(&b.0),
             (Option(a), Option(b)) => a.cmp(b),
-            (List(a), List(b)) | (Set(a), Set(b)) => a.cmp(b),
-            (Map(a), Map(b)) => a.iter().cmp(b.iter()),
+            (List(a), List(b)) => a.cmp(b),
+            (Set(a), Set(b)) => a.cmp(b),
+            (Map(a), Map(b)) => a.cmp(b),
             (Pair(a1, a2), Pair(b1, b2)) => a1.cmp(b1).then_with(|| a2.cmp(b2)),
             (Left(a), Left(b)) | (Right(a), Right(b)) => a.cmp(b),
             (Contract(a), Contract(b)) => a.cmp(b),
             (Ticket(a), Ticket(b)) => a.cmp(b),
-            (Lambda(a), Lambda(b)) => a.code.pack().cmp(&b.code.pack()),
+            (Lambda(a), Lambda(b)) => a
+                .code
+                .to_micheline(Form::OptimizedLegacy)
+                .pack()
+                .cmp(&b.code.to_micheline(Form::OptimizedLegacy).pack()),
             (Operation(a), Operation(b)) => {
                 (&a.destination, a.amount, &a.parameter).cmp(&(&b.destination, b.amount, &b.parameter))
             }
@@ -450,13 +487,13 @@ fn parse_depth(ty: &Type, expr: &Micheline, depth: usize, ctx: &mut dyn DataCont
                         Ordering::Greater => return Err(DataError::Unordered("set")),
                     }
                 }
-                Value::Set(items)
+                Value::Set(items.into_iter().collect())
             }
             _ => return Err(bad()),
         },
         Type::Map(k, v) | Type::BigMap(k, v) => match expr {
             Micheline::Seq(items) => {
-                let mut map = BTreeMap::new();
+                let mut map = imbl::OrdMap::new();
                 let mut last: Option<Value> = None;
                 for item in items {
                     let Some([key, value]) = prim_of(item, "Elt") else {
@@ -631,9 +668,8 @@ pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
             Some(v) => prim("Some", vec![unparse(t, v, form)]),
             None => prim("None", vec![]),
         },
-        (Type::List(t) | Type::Set(t), Value::List(items) | Value::Set(items)) => {
-            Micheline::Seq(items.iter().map(|v| unparse(t, v, form)).collect())
-        }
+        (Type::List(t), Value::List(items)) => Micheline::Seq(items.iter().map(|v| unparse(t, v, form)).collect()),
+        (Type::Set(t), Value::Set(items)) => Micheline::Seq(items.iter().map(|v| unparse(t, v, form)).collect()),
         (Type::Map(k, v) | Type::BigMap(k, v), Value::Map(map)) => Micheline::Seq(
             map.iter()
                 .map(|(key, value)| prim("Elt", vec![unparse(k, key, form), unparse(v, value, form)]))
@@ -676,7 +712,7 @@ pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
         }
         (Type::Or(lt, _), Value::Left(v)) => prim("Left", vec![unparse(lt, v, form)]),
         (Type::Or(_, rt), Value::Right(v)) => prim("Right", vec![unparse(rt, v, form)]),
-        (_, Value::Lambda(lambda)) => normalize_code(&lambda.code, form),
+        (_, Value::Lambda(lambda)) => lambda.code.to_micheline(form),
         (_, Value::Contract(address)) => unparse(&Type::Address, &Value::Address(address.clone()), form),
         (Type::Ticket(t), Value::Ticket(ticket)) => unparse(
             &Type::comb(vec![Type::Address, (**t).clone(), Type::Nat]),
@@ -707,9 +743,8 @@ pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
             Some(v) => prim("Some", vec![unparse(&Type::Unit, v, form)]),
             None => prim("None", vec![]),
         },
-        (_, Value::List(items) | Value::Set(items)) => {
-            Micheline::Seq(items.iter().map(|v| unparse(&Type::Unit, v, form)).collect())
-        }
+        (_, Value::List(items)) => Micheline::Seq(items.iter().map(|v| unparse(&Type::Unit, v, form)).collect()),
+        (_, Value::Set(items)) => Micheline::Seq(items.iter().map(|v| unparse(&Type::Unit, v, form)).collect()),
         (_, Value::Map(map)) => Micheline::Seq(
             map.iter()
                 .map(|(k, v)| {
@@ -762,7 +797,7 @@ struct CodeConstants;
 impl DataContext for CodeConstants {
     fn lambda(&mut self, _: &Type, _: &Type, code: &Micheline) -> Result<Value, DataError> {
         Ok(Value::Lambda(Lambda {
-            code: code.clone(),
+            code: Arc::new(LambdaCode::Written(code.clone())),
             body: Arc::from(Vec::new()),
         }))
     }

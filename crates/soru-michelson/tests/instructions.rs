@@ -850,3 +850,46 @@ fn entrypoints_select_branches() {
     );
     assert!(run("nope", Value::Unit, &mut gas).is_err());
 }
+
+/// Gas used by `code` on parameter `input` (of `input_ty`), storage unit.
+fn gas_used(input_ty: &str, code: &str, input: &str) -> u64 {
+    let chain = TestChain::new();
+    let mut gas = Gas::new(1_000_000_000);
+    let script = Checker::new(&mut gas)
+        .check_script(&script_text(input_ty, "unit", code))
+        .unwrap();
+    let parameter = Checker::new(&mut gas)
+        .parse_value(script.entrypoints.root(), &expr(input))
+        .unwrap();
+    let sender = Address::from_text(ALICE).unwrap();
+    let env = Env {
+        self_address: ContractKt1Hash::from_base58(SELF).unwrap(),
+        sender: &sender,
+        source: PublicKeyHash::from_base58(BOB).unwrap(),
+        amount: 0,
+        balance: 0,
+        now: 0,
+        level: 1,
+        chain_id: ChainId([0; 4]),
+        chain: &chain,
+    };
+    let before = gas.remaining();
+    run_script(&script, "default", parameter, Value::Unit, &env, &mut gas).unwrap();
+    before - gas.remaining()
+}
+
+#[test]
+fn copies_are_paid_for_and_shared_collections_are_not_copied() {
+    // DUP of a large string pays for the bytes it copies…
+    let dup = "{ CAR ; DUP ; DROP 2 ; UNIT ; NIL operation ; PAIR }";
+    let small = gas_used("string", dup, "\"x\"");
+    let large = gas_used("string", dup, &format!("\"{}\"", "x".repeat(80_000)));
+    assert_eq!(large - small, 10_000, "one milligas per 8 bytes copied");
+    // …while a list, a set or a map is shared: DUP costs the same whatever
+    // its size.
+    let list = |n: usize| format!("{{ {} }}", vec!["1"; n].join(" ; "));
+    assert_eq!(
+        gas_used("list nat", dup, &list(1)),
+        gas_used("list nat", dup, &list(5_000))
+    );
+}

@@ -19,6 +19,7 @@ const KERNELS: &[&str] = &[
     "compute",
     "durable-heavy",
     "big-code",
+    "bridge",
 ];
 
 #[test]
