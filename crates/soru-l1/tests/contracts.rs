@@ -301,6 +301,16 @@ fn failures_change_nothing_but_fees() {
     );
 }
 
+/// The bridge kernel's rollup, of type `pair address (ticket unit)`.
+fn originate_bridge_rollup() -> OperationKind {
+    OperationKind::SmartRollupOriginate {
+        pvm_kind: PvmKind::Wasm,
+        kernel: Bytes(BRIDGE_KERNEL.to_vec()),
+        parameters_ty: expr("pair address (ticket unit)"),
+        whitelist: None,
+    }
+}
+
 fn originate_rollup(s: &mut Sandbox, signer: &SecretKey, kind: OperationKind) -> SmartRollupAddress {
     let metadata = run(s, signer, kind);
     assert_eq!(status(&metadata), "applied", "{metadata:#}");
@@ -362,16 +372,7 @@ fn the_forwarder_sends_bytes_to_a_rollup() {
     assert_eq!(transfer.payload.0, vec![0xca, 0xfe]);
 
     // A rollup of another type is no `contract bytes`.
-    let ticket_rollup = originate_rollup(
-        &mut s,
-        &alice,
-        OperationKind::SmartRollupOriginate {
-            pvm_kind: PvmKind::Wasm,
-            kernel: Bytes(BRIDGE_KERNEL.to_vec()),
-            parameters_ty: expr("pair address (ticket unit)"),
-            whitelist: None,
-        },
-    );
+    let ticket_rollup = originate_rollup(&mut s, &alice, originate_bridge_rollup());
     let (wrong, _) = originate(
         &mut s,
         &alice,
@@ -417,16 +418,7 @@ fn the_bridge_locks_tez_and_deposits_tickets() {
     let mut s = Sandbox::new();
     let alice = key(0);
     let a = alice.public_key().hash();
-    let rollup = originate_rollup(
-        &mut s,
-        &alice,
-        OperationKind::SmartRollupOriginate {
-            pvm_kind: PvmKind::Wasm,
-            kernel: Bytes(BRIDGE_KERNEL.to_vec()),
-            parameters_ty: expr("pair address (ticket unit)"),
-            whitelist: None,
-        },
-    );
+    let rollup = originate_rollup(&mut s, &alice, originate_bridge_rollup());
     let (bridge, _) = originate(&mut s, &alice, &contract_source("ticket_bridge.tz"), "Unit", 0);
     let metadata = call(
         &mut s,

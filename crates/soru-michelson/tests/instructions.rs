@@ -45,6 +45,21 @@ impl ChainView for TestChain {
     }
 }
 
+/// A call's facts: sent by alice, signed by bob, on a chain at level 42.
+fn env<'a>(sender: &'a Address, chain: &'a TestChain, amount: u64) -> Env<'a> {
+    Env {
+        self_address: ContractKt1Hash::from_base58(SELF).unwrap(),
+        sender,
+        source: PublicKeyHash::from_base58(BOB).unwrap(),
+        amount,
+        balance: 1_000_000 + amount,
+        now: 1_700_000_000,
+        level: 42,
+        chain_id: ChainId([1, 2, 3, 4]),
+        chain,
+    }
+}
+
 fn expr(text: &str) -> Micheline {
     text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
 }
@@ -88,17 +103,7 @@ fn call_with(
         .parse_value(&script.storage, &expr(storage))
         .unwrap();
     let sender = Address::from_text(ALICE).unwrap();
-    let env = Env {
-        self_address: ContractKt1Hash::from_base58(SELF).unwrap(),
-        sender: &sender,
-        source: PublicKeyHash::from_base58(BOB).unwrap(),
-        amount: c.amount,
-        balance: 1_000_000 + c.amount,
-        now: 1_700_000_000,
-        level: 42,
-        chain_id: ChainId([1, 2, 3, 4]),
-        chain: &chain,
-    };
+    let env = env(&sender, &chain, c.amount);
     let outcome = run_script(&script, "default", parameter, storage, &env, &mut gas)?;
     Ok((
         unparse(&script.storage, &outcome.storage, Form::Readable).to_string(),
@@ -828,17 +833,7 @@ fn entrypoints_select_branches() {
         .check_script(&script_text("(or (nat %add) (unit %reset))", "nat", script))
         .unwrap();
     let sender = Address::from_text(ALICE).unwrap();
-    let env = Env {
-        self_address: ContractKt1Hash::from_base58(SELF).unwrap(),
-        sender: &sender,
-        source: PublicKeyHash::from_base58(BOB).unwrap(),
-        amount: 0,
-        balance: 0,
-        now: 0,
-        level: 1,
-        chain_id: ChainId([0; 4]),
-        chain: &chain,
-    };
+    let env = env(&sender, &chain, 0);
     let run = |ep: &str, param: Value, gas: &mut Gas| run_script(&checked, ep, param, Value::Int(10.into()), &env, gas);
     assert_eq!(
         run("add", Value::Int(5.into()), &mut gas).unwrap().storage,
@@ -862,17 +857,7 @@ fn gas_used(input_ty: &str, code: &str, input: &str) -> u64 {
         .parse_value(script.entrypoints.root(), &expr(input))
         .unwrap();
     let sender = Address::from_text(ALICE).unwrap();
-    let env = Env {
-        self_address: ContractKt1Hash::from_base58(SELF).unwrap(),
-        sender: &sender,
-        source: PublicKeyHash::from_base58(BOB).unwrap(),
-        amount: 0,
-        balance: 0,
-        now: 0,
-        level: 1,
-        chain_id: ChainId([0; 4]),
-        chain: &chain,
-    };
+    let env = env(&sender, &chain, 0);
     let before = gas.remaining();
     run_script(&script, "default", parameter, Value::Unit, &env, &mut gas).unwrap();
     before - gas.remaining()
