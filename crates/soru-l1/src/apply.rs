@@ -766,8 +766,14 @@ fn result_json(kind: &OperationKind, status: &str, outcome: &Outcome) -> Value {
 }
 
 /// Applies a checked operation on `ledger`, adding its inbox messages to
-/// `messages`.
+/// `messages`. Runs on a thread with the stack Michelson's typechecker and
+/// interpreter need for the deepest scripts ([`soru_michelson::STACK_SIZE`]),
+/// whatever thread calls it.
 pub fn apply(ledger: &mut Ledger, messages: &mut Vec<Vec<u8>>, op: &CheckedOperation, env: &BlockEnv<'_>) -> Applied {
+    soru_michelson::with_stack(|| apply_here(ledger, messages, op, env))
+}
+
+fn apply_here(ledger: &mut Ledger, messages: &mut Vec<Vec<u8>>, op: &CheckedOperation, env: &BlockEnv<'_>) -> Applied {
     let source = op.source;
     let contents = &op.operation.operation.contents;
     // Fees and counters first; they stay whatever happens next.

@@ -31,6 +31,10 @@ use crate::gas;
 use crate::ledger::{Ledger, OriginatedContract, Scratch};
 use crate::tickets::{receipt_item, TicketAmounts, TicketToken};
 
+/// An internal operation waiting to run: its sender, the transfer, and
+/// the parameter as written when the sender wrote it (outbox messages).
+pub(crate) type PendingOperation = (Sender, Transfer, Option<Micheline>);
+
 /// Where a contract sends units of one token.
 type TicketSends = Vec<(Destination, BigInt)>;
 
@@ -381,24 +385,40 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
         Ok(receipt)
     }
 
-    /// Runs the operations `sender` emitted, in order, each one's own
-    /// emitted operations before the next (depth-first).
+    /// Runs the operations `sender` emitted (see [`Calls::run_operations`]).
     pub(crate) fn run_emitted(&mut self, sender: ContractKt1Hash, operations: Vec<Transfer>) -> Result<(), L1Error> {
-        for operation in operations {
-            self.run_internal(Sender::Originated(sender), operation, None)?;
+        self.run_operations(
+            operations
+                .into_iter()
+                .map(|op| (Sender::Originated(sender), op, None))
+                .collect(),
+        )
+    }
+
+    /// Runs operations in order, each one's own emitted operations before
+    /// the next (depth-first, as Octez), with a list of pending operations
+    /// rather than recursion, however long a chain of calls gets.
+    pub(crate) fn run_operations(&mut self, operations: Vec<PendingOperation>) -> Result<(), L1Error> {
+        let mut pending: Vec<PendingOperation> = operations.into_iter().rev().collect();
+        while let Some((sender, operation, written)) = pending.pop() {
+            let destination = operation.destination.destination;
+            let emitted = self.run_internal(sender, operation, written)?;
+            if let Destination::Originated(kt1) = destination {
+                pending.extend(emitted.into_iter().rev().map(|op| (Sender::Originated(kt1), op, None)));
+            }
         }
         Ok(())
     }
 
-    /// Applies one internal operation and records its receipt; `written`
-    /// is the parameter as the sender wrote it (outbox messages), else it
-    /// is unparsed Optimized.
-    pub(crate) fn run_internal(
+    /// Applies one internal operation, records its receipt and returns the
+    /// operations it emitted; `written` is the parameter as the sender wrote
+    /// it (outbox messages), else it is unparsed Optimized.
+    fn run_internal(
         &mut self,
         sender: Sender,
         operation: Transfer,
         written: Option<Micheline>,
-    ) -> Result<(), L1Error> {
+    ) -> Result<Vec<Transfer>, L1Error> {
         let nonce = self.scratch.next_nonce()?;
         let before = self.gas.remaining();
         self.charge(gas::MANAGER_OPERATION as u64)?;
@@ -468,10 +488,7 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
         result["consumed_milligas"] = json!((before - self.gas.remaining()).to_string());
         receipt["result"] = result;
         self.internal_results.push(receipt);
-        if let Destination::Originated(kt1) = destination {
-            self.run_emitted(kt1, emitted)?;
-        }
-        Ok(())
+        Ok(emitted)
     }
 
     /// A contract's transfer to a rollup: an internal `Transfer` message
@@ -663,17 +680,21 @@ pub(crate) fn execute_outbox_transactions(
         .collect();
     calls.storage_bytes += calls.scratch.ticket_bytes_to_pay();
 
-    for (kt1, entrypoint, ty, value, written) in prepared {
-        let transfer = Transfer {
-            destination: Address {
-                destination: Destination::Originated(kt1),
-                entrypoint,
-            },
-            amount: 0,
-            parameter_ty: ty,
-            parameter: value,
-        };
-        calls.run_internal(Sender::Rollup(rollup), transfer, Some(written))?;
-    }
+    let operations = prepared
+        .into_iter()
+        .map(|(kt1, entrypoint, ty, value, written)| {
+            let transfer = Transfer {
+                destination: Address {
+                    destination: Destination::Originated(kt1),
+                    entrypoint,
+                },
+                amount: 0,
+                parameter_ty: ty,
+                parameter: value,
+            };
+            (Sender::Rollup(rollup), transfer, Some(written))
+        })
+        .collect();
+    calls.run_operations(operations)?;
     Ok(OutboxCalls { ticket_updates })
 }

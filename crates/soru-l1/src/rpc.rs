@@ -117,6 +117,9 @@ fn head_json(chain: &Chain) -> Value {
 }
 
 /// An HTTP error with Octez's error list as its body.
+/// The stack of a request's thread (reserved, not committed).
+const REQUEST_STACK_SIZE: usize = 32 * 1024 * 1024;
+
 #[derive(Debug)]
 pub(crate) struct RpcError {
     status: u16,
@@ -173,7 +176,13 @@ pub fn serve(node: Arc<Node>, addr: SocketAddr) -> std::io::Result<(SocketAddr, 
     let handle = std::thread::spawn(move || {
         for request in server.incoming_requests() {
             let node = node.clone();
-            std::thread::spawn(move || handle(&node, request));
+            // Requests unparse deeply nested values: a roomy stack.
+            let spawned = std::thread::Builder::new()
+                .stack_size(REQUEST_STACK_SIZE)
+                .spawn(move || handle(&node, request));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start a request thread");
+            }
         }
     });
     Ok((local, handle))

@@ -548,3 +548,43 @@ fn contract_rpc_views_and_restart() {
     assert_eq!(reopened.chain.head().hash, head);
     assert_eq!(contracts_state(&reopened), state);
 }
+
+#[test]
+fn a_thousand_calls_deep_run_one_after_another() {
+    let mut s = Sandbox::new();
+    let alice = key(0);
+    // Calls itself with n - 1 until 0, counting the calls in its storage.
+    let countdown = "parameter nat ; storage nat ;
+        code { UNPAIR ; DUP ; INT ; EQ ;
+               IF { DROP ; NIL operation ; PAIR }
+                  { PUSH nat 1 ; SWAP ; SUB ; ABS ; SELF ; PUSH mutez 0 ; DIG 2 ; TRANSFER_TOKENS ;
+                    NIL operation ; SWAP ; CONS ; DIP { PUSH nat 1 ; ADD } ; PAIR } }";
+    let (kt1, _) = originate(&mut s, &alice, countdown, "0", 0);
+    let mut content = s.content(&alice, 0, call_kind_of(kt1, "1000"));
+    content.fee = Nat(300_000u64.into());
+    content.gas_limit = Nat(1_000_000u64.into());
+    content.storage_limit = Nat(1_000u64.into());
+    let op = s.sign(&alice, vec![content]);
+    s.chain.inject(&op).unwrap();
+    s.bake();
+    let metadata = head_contents(&s)[0]["metadata"].clone();
+    assert_eq!(status(&metadata), "applied", "{:#}", metadata["operation_result"]);
+    let internal = metadata["internal_operation_results"].as_array().unwrap();
+    assert_eq!(internal.len(), 1_000);
+    assert_eq!(internal[999]["parameters"]["value"], serde_json::json!({"int": "0"}));
+    assert_eq!(
+        s.chain.ledger().contract(&kt1).unwrap().storage,
+        Value::Int(1_000.into())
+    );
+}
+
+fn call_kind_of(kt1: ContractKt1Hash, value: &str) -> OperationKind {
+    OperationKind::Transaction {
+        amount: Nat(0u64.into()),
+        destination: Contract::Originated(kt1),
+        parameters: Some(Parameters {
+            entrypoint: "default".into(),
+            value: expr(value),
+        }),
+    }
+}

@@ -26,6 +26,27 @@ pub use value::{
     Ticket, Transfer, Value,
 };
 
+/// The stack the typechecker and interpreter need for the deepest code
+/// and values Micheline allows (they recurse on nesting): callers that run
+/// scripts on threads of their own give them this much (it is reserved,
+/// not committed).
+pub const STACK_SIZE: usize = 256 * 1024 * 1024;
+
+/// Runs `f` on a thread with [`STACK_SIZE`] of stack and returns its
+/// result (a panic in `f` is resumed here).
+pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, f)
+            .unwrap_or_else(|e| panic!("cannot start a script thread: {e}"));
+        match handle.join() {
+            Ok(value) => value,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 /// Reads a script written as in a `.tz` file: its sections with or
 /// without the enclosing braces (`parameter …; storage …; code …`).
 pub fn script_from_text(text: &str) -> Result<soru_core::micheline::Micheline, soru_core::micheline::MichelineError> {

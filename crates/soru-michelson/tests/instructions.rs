@@ -878,3 +878,22 @@ fn copies_are_paid_for_and_shared_collections_are_not_copied() {
         gas_used("list nat", dup, &list(5_000))
     );
 }
+
+#[test]
+fn code_nested_to_the_micheline_limit_runs_on_the_stack_given() {
+    // The deepest code Micheline allows: blocks inside `DIP` inside blocks.
+    let depth = soru_core::encoding::MAX_NESTING as usize / 2 - 10;
+    let nested = format!("{}PUSH nat 1 ; DROP{}", "DIP 0 { ".repeat(depth), " }".repeat(depth));
+    let code = format!("{{ CDR ; UNIT ; {nested} ; DROP ; NIL operation ; PAIR }}");
+    let stack: usize = std::env::var("SORU_TEST_STACK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(soru_michelson::STACK_SIZE);
+    let used = std::thread::Builder::new()
+        .stack_size(stack)
+        .spawn(move || gas_used("unit", &code, "Unit"))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(used > 0);
+}
