@@ -183,8 +183,20 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
         if amount == 0 {
             return Ok(Vec::new());
         }
+        if let Sender::Implicit(pkh) = sender {
+            let balance = self.scratch.ledger().account(&pkh).map_or(0, |a| a.balance);
+            if balance < amount {
+                return Err(L1Error::BalanceTooLow {
+                    contract: pkh,
+                    balance,
+                    amount,
+                });
+            }
+        }
+        // Tez amounts are int64 in Tezos; larger ones cannot be paid.
+        let signed = i64::try_from(amount).map_err(|_| L1Error::TezOverflow)?;
         match sender {
-            Sender::Implicit(pkh) => self.scratch.credit(&pkh, -(amount as i64))?,
+            Sender::Implicit(pkh) => self.scratch.credit(&pkh, -signed)?,
             Sender::Originated(kt1) => {
                 let contract = self.scratch.contract_mut(&kt1)?;
                 contract.balance = contract
@@ -203,7 +215,7 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
                 if self.scratch.ledger().account(pkh).is_none() {
                     self.allocations += 1;
                 }
-                self.scratch.credit(pkh, amount as i64)?;
+                self.scratch.credit(pkh, signed)?;
             }
             Destination::Originated(kt1) => {
                 let contract = self.scratch.contract_mut(kt1)?;
@@ -212,8 +224,8 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
             Destination::SmartRollup(_) => return Err(L1Error::RollupInvalidTransactionAmount),
         }
         Ok(vec![
-            contract_json(&sender.destination(), -(amount as i64)),
-            contract_json(to, amount as i64),
+            contract_json(&sender.destination(), -signed),
+            contract_json(to, signed),
         ])
     }
 

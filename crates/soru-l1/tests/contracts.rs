@@ -257,6 +257,13 @@ fn failures_change_nothing_but_fees() {
         kt1.to_base58(),
         "the runtime error names the contract"
     );
+    // More tez than anyone has (beyond int64 too): refused, nothing moves.
+    failed_with(
+        &mut s,
+        &alice,
+        call_kind("store", "1", 1 << 63),
+        &["contract.balance_too_low"],
+    );
     failed_with(
         &mut s,
         &alice,
