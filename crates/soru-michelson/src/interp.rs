@@ -179,8 +179,8 @@ fn ediv(a: &BigInt, b: &BigInt) -> Option<(BigInt, BigInt)> {
     Some((q, r))
 }
 
-/// Milligas for copying `v`: its parts that are not shared (collections,
-/// lambdas and operations are), about one per byte copied and a few per
+/// Milligas for copying `v`: its parts that are not shared (collections
+/// and lambdas are), about one per byte copied and a few per
 /// allocation. Octez's values are immutable and shared, so its `DUP` is
 /// free of this; soru charges it so that no instruction copies more than
 /// its gas pays for.
@@ -193,6 +193,7 @@ fn clone_cost(v: &Value) -> u64 {
         Value::Left(x) | Value::Right(x) => 2 + clone_cost(x),
         Value::Option(Some(x)) => 2 + clone_cost(x),
         Value::Ticket(t) => 4 + clone_cost(&t.contents) + t.amount.bits() / 64,
+        Value::Operation(t) => 4 + clone_cost(&t.parameter),
         _ => 0,
     }
 }

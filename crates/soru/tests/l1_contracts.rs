@@ -19,7 +19,7 @@ use soru_core::base58::{CommitmentHash, ContractKt1Hash, SmartRollupAddress};
 use soru_core::encoding::{Bytes, Decode, Encode, Nat};
 use soru_core::micheline::Micheline;
 use soru_core::operation::{OperationKind, Parameters, PvmKind, Script};
-use soru_core::outbox::{OutboxMessage, OutboxTransaction};
+use soru_core::outbox::{OutboxMessage, OutboxTransaction, TypedOutboxTransaction};
 use soru_core::params::ProtocolParams;
 use soru_core::{Commitment, Contract, SecretKey};
 use soru_node::RollupCore;
@@ -189,7 +189,24 @@ fn seed_003_forwarder_to_echo_and_outbox_calls_to_go() {
             vec![(call_kind(forwarder, 0, "default", "0xcafe"), 200_000, 1_000)],
         )
         .unwrap();
-    let messages = vec![Bytes(outbox_call("37")), Bytes(outbox_call("\"37\""))];
+    // Typed batches carry the parameter's type: it must be the entrypoint's.
+    let typed_call = |parameters: &str, ty: &str| {
+        OutboxMessage::TypedTransactionBatch(vec![TypedOutboxTransaction {
+            transaction: OutboxTransaction {
+                parameters: expr(parameters),
+                destination: go,
+                entrypoint: "default".into(),
+            },
+            parameters_ty: expr(ty),
+        }])
+        .to_bytes()
+    };
+    let messages = vec![
+        Bytes(outbox_call("37")),
+        Bytes(outbox_call("\"37\"")),
+        Bytes(typed_call("5", "int")),
+        Bytes(typed_call("\"typed\"", "string")),
+    ];
     l1.inject(
         &bob,
         vec![(OperationKind::SmartRollupAddMessages { messages }, 10_000, 0)],
@@ -209,7 +226,7 @@ fn seed_003_forwarder_to_echo_and_outbox_calls_to_go() {
     follow(&l1, &mut core, level);
     let block = l1.get(&format!("/chains/main/blocks/{level}"));
     let rebuilt = soru_node::l1_block::inbox_messages(&block).unwrap();
-    assert_eq!(rebuilt.len(), 3, "the Transfer and two external messages");
+    assert_eq!(rebuilt.len(), 5, "the Transfer and four external messages");
     let transfer = soru_core::inbox::InboxMessage::from_bytes(&rebuilt[0]).unwrap();
     let soru_core::inbox::InboxMessage::Internal(soru_core::inbox::InternalMessage::Transfer(transfer)) = transfer
     else {
@@ -228,10 +245,10 @@ fn seed_003_forwarder_to_echo_and_outbox_calls_to_go() {
         .unwrap();
     assert_eq!(proven.payload, rebuilt[0]);
     // …and the kernel in the PVM read the whole level: its outbox holds
-    // the two messages of the external inputs that came after it.
+    // the four messages of the external inputs that came after it.
     let pvm = core.state_at(level).unwrap().unwrap();
-    assert!(soru_pvm::output_proof::prove_output(&pvm, level, 1).is_ok());
-    assert!(soru_pvm::output_proof::prove_output(&pvm, level, 2).is_err());
+    assert!(soru_pvm::output_proof::prove_output(&pvm, level, 3).is_ok());
+    assert!(soru_pvm::output_proof::prove_output(&pvm, level, 4).is_err());
 
     let cemented = publish_and_cement(&l1, &mut core, rollup);
     assert!(cemented.1.inbox_level as u32 >= level);
@@ -263,6 +280,23 @@ fn seed_003_forwarder_to_echo_and_outbox_calls_to_go() {
     // An outbox message runs once.
     let (metadata, _) = execute_output(&l1, &core, &bob, rollup, cemented, level, 1);
     assert_eq!(metadata["operation_result"]["status"], "failed");
+
+    // Typed: an `int` for a `string` entrypoint fails when the call runs…
+    let (metadata, _) = execute_output(&l1, &core, &bob, rollup, cemented, level, 2);
+    let result = &metadata["operation_result"];
+    assert_eq!(result["status"], "failed");
+    assert!(
+        result["errors"][0]["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("michelson_v1.bad_contract_parameter"),
+        "{result}"
+    );
+    assert_eq!(storage(&l1, go), json!({"string": "37"}));
+    // …a `string` is stored.
+    let (metadata, _) = execute_output(&l1, &core, &bob, rollup, cemented, level, 3);
+    applied(&metadata);
+    assert_eq!(storage(&l1, go), json!({"string": "typed"}));
 }
 
 #[test]
