@@ -25,6 +25,7 @@ pub mod gas;
 pub mod ledger;
 pub mod rollups;
 pub mod rpc;
+pub mod scripts;
 pub mod store;
 pub mod tickets;
 

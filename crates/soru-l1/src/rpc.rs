@@ -116,10 +116,10 @@ fn head_json(chain: &Chain) -> Value {
     value
 }
 
-/// An HTTP error with Octez's error list as its body.
 /// The stack of a request's thread (reserved, not committed).
 const REQUEST_STACK_SIZE: usize = 32 * 1024 * 1024;
 
+/// An HTTP error with Octez's error list as its body.
 #[derive(Debug)]
 pub(crate) struct RpcError {
     status: u16,
@@ -140,6 +140,43 @@ impl RpcError {
 
     pub(crate) fn not_found(msg: impl Into<String>) -> Self {
         Self::new(404, "rpc.not_found", msg)
+    }
+}
+
+impl From<crate::scripts::HelperError> for RpcError {
+    fn from(e: crate::scripts::HelperError) -> Self {
+        use crate::scripts::HelperError;
+        let p = crate::PROTOCOL_ERROR_PREFIX;
+        match e {
+            HelperError::BadInput(msg) => Self::bad_request(msg),
+            HelperError::Typecheck(error) => {
+                Self::new(400, &format!("{p}.michelson_v1.ill_typed_contract"), error.to_string())
+            }
+            HelperError::Runtime(error) => {
+                let cause = match &error {
+                    soru_michelson::RuntimeError::Failwith(with) => json!({
+                        "kind": "temporary", "id": format!("{p}.michelson_v1.script_rejected"),
+                        "with": with.to_json(), "msg": error.to_string(),
+                    }),
+                    soru_michelson::RuntimeError::OutOfGas => json!({
+                        "kind": "temporary", "id": format!("{p}.gas_exhausted.operation"), "msg": error.to_string(),
+                    }),
+                    soru_michelson::RuntimeError::Overflow => json!({
+                        "kind": "temporary", "id": format!("{p}.michelson_v1.script_overflow"), "msg": error.to_string(),
+                    }),
+                    _ => {
+                        json!({"kind": "temporary", "id": format!("{p}.michelson_v1.runtime_error"), "msg": error.to_string()})
+                    }
+                };
+                Self {
+                    status: 400,
+                    body: json!([
+                        {"kind": "temporary", "id": format!("{p}.michelson_v1.runtime_error"), "contract_code": "Deprecated"},
+                        cause,
+                    ]),
+                }
+            }
+        }
     }
 }
 
@@ -436,6 +473,30 @@ fn block_route(node: &Arc<Node>, method: &Method, id: &str, rest: &[&str], body:
                 results.push(json!({"contents": applied.contents, "signature": signed.signature.to_generic_base58()}));
             }
             Ok(json!(results))
+        }
+        (Method::Post, ["helpers", "scripts", helper @ ("run_code" | "pack_data")]) => {
+            let input = parse_body(body)?;
+            let level = stored.header.level;
+            let ledger = chain.ledger_at(level)?;
+            let params = chain.params().clone();
+            let facts = crate::scripts::BlockFacts {
+                ledger: &ledger,
+                chain_id: chain.chain_id(),
+                level: level + 1,
+                now: Timestamp::from_seconds(stored.header.timestamp.seconds + params.minimal_block_delay as i64),
+                hard_gas_limit: params.hard_gas_limit_per_operation,
+            };
+            drop(chain);
+            // Scripts recurse on nesting: they run on a thread with the
+            // stack the deepest ones need.
+            let result = soru_michelson::with_stack(|| {
+                if *helper == "run_code" {
+                    crate::scripts::run_code(&input, &facts)
+                } else {
+                    crate::scripts::pack_data(&input, &facts)
+                }
+            });
+            Ok(result?)
         }
         (Method::Post, ["helpers", "scripts", "simulate_operation" | "run_operation"]) => {
             let value = parse_body(body)?;

@@ -379,3 +379,59 @@ fn ticket_bridge_deposit_and_withdrawal_round_trip() {
     let bridge_tickets = format!("/chains/main/blocks/head/context/contracts/{bridge}/ticket_balance");
     assert_eq!(l1.post(&bridge_tickets, &token).unwrap(), json!("0"));
 }
+
+#[test]
+fn run_code_and_pack_data_helpers() {
+    let dir = tempfile::tempdir().unwrap();
+    let l1 = L1::start(dir.path());
+    l1.bake();
+    let helper = |name: &str, body: Value| l1.post(&format!("/chains/main/blocks/head/helpers/scripts/{name}"), &body);
+    let go = contract_source("go.tz").to_json();
+    let ran = helper(
+        "run_code",
+        json!({"script": go, "storage": {"string": ""}, "input": {"string": "hi"}, "amount": "0", "chain_id": l1.get("/chains/main/chain_id")}),
+    )
+    .unwrap();
+    assert_eq!(ran["storage"], json!({"string": "hi"}));
+    assert_eq!(ran["operations"], json!([]));
+    // The forwarder's operation, with the rollup it names unknown: FAILWITH.
+    let forwarder = contract_source("forward_bytes.tz").to_json();
+    let (status, errors) = helper(
+        "run_code",
+        json!({"script": forwarder, "storage": {"string": "sr163Lv22CdE8QagCwf48PWDTquk6isQwv57"}, "input": {"bytes": "00"}, "amount": "0", "chain_id": l1.get("/chains/main/chain_id")}),
+    )
+    .unwrap_err();
+    assert_eq!(status, 400);
+    assert!(
+        errors[1]["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("michelson_v1.script_rejected"),
+        "{errors}"
+    );
+    assert_eq!(errors[1]["with"], json!({"string": "Invalid address"}));
+    // Ill-typed input, and no input at all.
+    let (status, errors) = helper(
+        "run_code",
+        json!({"script": go, "storage": {"string": ""}, "input": {"int": "37"}}),
+    )
+    .unwrap_err();
+    assert_eq!(status, 400);
+    assert!(
+        errors[0]["id"].as_str().unwrap().ends_with("ill_typed_contract"),
+        "{errors}"
+    );
+    assert_eq!(helper("run_code", json!({"script": go})).unwrap_err().0, 400);
+    // PACK as Octez's `hash data`: 1 is 0x050001; a 4-comb is nested pairs.
+    assert_eq!(
+        helper("pack_data", json!({"data": {"int": "1"}, "type": {"prim": "nat"}})).unwrap()["packed"],
+        "050001"
+    );
+    let comb = helper(
+        "pack_data",
+        json!({"data": [{"int": "1"}, {"int": "2"}, {"int": "3"}, {"int": "4"}], "type": {"prim": "pair", "args": [{"prim": "nat"}, {"prim": "nat"}, {"prim": "nat"}, {"prim": "nat"}]}}),
+    )
+    .unwrap();
+    let nested = expr("Pair 1 (Pair 2 (Pair 3 4))").pack();
+    assert_eq!(comb["packed"], hex::encode(nested));
+}
