@@ -117,8 +117,15 @@ pub fn run_code(input: &Json, facts: &BlockFacts<'_>) -> Result<Json, HelperErro
         destination: soru_michelson::Destination::Originated(self_address),
         entrypoint: String::new(),
     });
-    let now = number(input, "now")?.map_or(facts.now.seconds, |n| n as i64);
-    let level = number(input, "level")?.map_or(facts.level, |l| l as u32);
+    let out_of_range = |name: &str| HelperError::BadInput(format!("`{name}` is out of range"));
+    let now = match number(input, "now")? {
+        Some(n) => i64::try_from(n).map_err(|_| out_of_range("now"))?,
+        None => facts.now.seconds,
+    };
+    let level = match number(input, "level")? {
+        Some(l) => u32::try_from(l).map_err(|_| out_of_range("level"))?,
+        None => facts.level,
+    };
     let unparsing = form(input)?;
 
     let mut gas = gas_of(input, facts)?;
