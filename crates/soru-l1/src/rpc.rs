@@ -474,7 +474,7 @@ fn block_route(node: &Arc<Node>, method: &Method, id: &str, rest: &[&str], body:
             }
             Ok(json!(results))
         }
-        (Method::Post, ["helpers", "scripts", helper @ ("run_code" | "pack_data")]) => {
+        (Method::Post, ["helpers", "scripts", helper @ ("run_code" | "pack_data" | "typecheck_code")]) => {
             let input = parse_body(body)?;
             let level = stored.header.level;
             let ledger = chain.ledger_at(level)?;
@@ -489,12 +489,10 @@ fn block_route(node: &Arc<Node>, method: &Method, id: &str, rest: &[&str], body:
             drop(chain);
             // Scripts recurse on nesting: they run on a thread with the
             // stack the deepest ones need.
-            let result = soru_michelson::with_stack(|| {
-                if *helper == "run_code" {
-                    crate::scripts::run_code(&input, &facts)
-                } else {
-                    crate::scripts::pack_data(&input, &facts)
-                }
+            let result = soru_michelson::with_stack(|| match *helper {
+                "run_code" => crate::scripts::run_code(&input, &facts),
+                "typecheck_code" => crate::scripts::typecheck_code(&input, &facts),
+                _ => crate::scripts::pack_data(&input, &facts),
             });
             Ok(result?)
         }

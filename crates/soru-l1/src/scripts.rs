@@ -188,6 +188,38 @@ pub fn run_code(input: &Json, facts: &BlockFacts<'_>) -> Result<Json, HelperErro
     }))
 }
 
+/// `POST …/helpers/scripts/typecheck_code`: `{program, gas?, show_types?}`
+/// → `{type_map, gas}`: the stacks around every instruction, by location
+/// (types without annotations), and the milligas left (`"unaccounted"`
+/// when no gas was given).
+pub fn typecheck_code(input: &Json, facts: &BlockFacts<'_>) -> Result<Json, HelperError> {
+    let program = micheline(input, "program")?;
+    let show_types = input.get("show_types").and_then(Json::as_bool).unwrap_or(true);
+    let metered = number(input, "gas")?.is_some();
+    let mut gas = gas_of(input, facts)?;
+    let view = LedgerView(facts.ledger);
+    let mut checker = Checker::new(&mut gas).with_chain(&view).with_type_map(&program);
+    checker.check_script(&program).map_err(HelperError::Typecheck)?;
+    let stack = |types: &[Type]| types.iter().map(|t| t.to_micheline().to_json()).collect::<Vec<_>>();
+    let type_map: Vec<Json> = match checker.type_map() {
+        Some(map) if show_types => map
+            .entries
+            .iter()
+            .rev()
+            .map(|(location, before, after)| {
+                json!({"location": location, "stack_before": stack(before), "stack_after": stack(after)})
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let gas = if metered {
+        json!(gas.remaining().to_string())
+    } else {
+        json!("unaccounted")
+    };
+    Ok(json!({"type_map": type_map, "gas": gas}))
+}
+
 /// `POST …/helpers/scripts/pack_data`: `{data, type, gas?}` →
 /// `{packed, gas}` (`0x05 ‖` the value in Optimized_legacy form).
 pub fn pack_data(input: &Json, facts: &BlockFacts<'_>) -> Result<Json, HelperError> {

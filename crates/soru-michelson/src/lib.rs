@@ -20,7 +20,7 @@ pub use error::{DataError, RuntimeError, ScriptError, TypeError};
 pub use gas::Gas;
 pub use interp::{run_script, ChainView, Env, Outcome};
 pub use ty::Type;
-pub use typecheck::{Checker, Script, Stack};
+pub use typecheck::{Checker, Script, Stack, TypeMap};
 pub use value::{
     normalize_code, parse_data, parse_data_in, unparse, Address, DataContext, Destination, Form, Lambda, LambdaCode,
     Ticket, Transfer, Value,

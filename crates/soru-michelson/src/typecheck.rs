@@ -54,6 +54,38 @@ pub struct Checker<'a> {
     chain: Option<&'a dyn ChainView>,
     forged_tickets: bool,
     depth: usize,
+    type_map: Option<TypeMap>,
+}
+
+/// The stacks before and after every instruction and block that does not
+/// always fail, by Micheline location (Octez's `type_map`, what
+/// `typecheck_code` answers).
+#[derive(Debug, Clone, Default)]
+pub struct TypeMap {
+    /// Node address → location (the node's index in a pre-order walk of
+    /// the script, the root being 0), for the script being checked.
+    locations: std::collections::HashMap<usize, usize>,
+    /// (location, stack before, stack after), top first, in checking
+    /// order (an instruction after those it contains; Octez lists them
+    /// the other way round).
+    pub entries: Vec<(usize, Vec<Type>, Vec<Type>)>,
+}
+
+impl TypeMap {
+    fn for_script(script: &Micheline) -> Self {
+        let mut locations = std::collections::HashMap::new();
+        let mut pending = vec![script];
+        while let Some(node) = pending.pop() {
+            locations.insert(std::ptr::from_ref(node) as usize, locations.len());
+            if let Micheline::Seq(items) | Micheline::Prim { args: items, .. } = node {
+                pending.extend(items.iter().rev());
+            }
+        }
+        Self {
+            locations,
+            entries: Vec::new(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Checker<'_> {
@@ -110,6 +142,28 @@ impl<'a> Checker<'a> {
             chain: None,
             forged_tickets: false,
             depth: 0,
+            type_map: None,
+        }
+    }
+
+    /// Records the stacks around every instruction of `script` (which
+    /// must be the expression then given to [`Checker::check_script`]).
+    pub fn with_type_map(mut self, script: &Micheline) -> Self {
+        self.type_map = Some(TypeMap::for_script(script));
+        self
+    }
+
+    /// The stacks recorded (see [`Checker::with_type_map`]).
+    pub fn type_map(&self) -> Option<&TypeMap> {
+        self.type_map.as_ref()
+    }
+
+    fn log(&mut self, node: &Micheline, before: Option<Vec<Type>>, after: &Stack) {
+        if let (Some(map), Some(before), Stack::Live(after)) = (self.type_map.as_mut(), before, after) {
+            if let Some(location) = map.locations.get(&(std::ptr::from_ref(node) as usize)) {
+                let top_first = |stack: &[Type]| stack.iter().rev().cloned().collect();
+                map.entries.push((*location, top_first(&before), top_first(after)));
+            }
         }
     }
 
@@ -160,8 +214,11 @@ impl<'a> Checker<'a> {
             chain: self.chain,
             forged_tickets: self.forged_tickets,
             depth: 0,
+            type_map: self.type_map.take(),
         };
-        let (body, after) = inner.check_block(code, vec![input], false)?;
+        let checked = inner.check_block(code, vec![input], false);
+        self.type_map = inner.type_map.take();
+        let (body, after) = checked?;
         match after {
             Stack::Failed => {}
             Stack::Live(stack) if stack == [output.clone()] => {}
@@ -193,10 +250,13 @@ impl<'a> Checker<'a> {
         if self.depth > MAX_CODE_DEPTH {
             return Err(ScriptError::TooDeep);
         }
+        let before = self.type_map.is_some().then(|| stack.clone());
         let mut block = Vec::with_capacity(items.len());
         let result = self.check_items(items, Stack::Live(stack), in_lambda, &mut block);
         self.depth -= 1;
-        Ok((block, result?))
+        let after = result?;
+        self.log(code, before, &after);
+        Ok((block, after))
     }
 
     fn check_items(
@@ -210,6 +270,7 @@ impl<'a> Checker<'a> {
             let Stack::Live(live) = stack else {
                 return Err(ScriptError::FailNotInTail);
             };
+            let before = self.type_map.is_some().then(|| live.clone());
             stack = match item {
                 Micheline::Seq(inner) => {
                     self.depth += 1;
@@ -227,6 +288,7 @@ impl<'a> Checker<'a> {
                     after
                 }
             };
+            self.log(item, before, &stack);
         }
         Ok(stack)
     }

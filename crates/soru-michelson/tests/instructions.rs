@@ -897,3 +897,33 @@ fn code_nested_to_the_micheline_limit_runs_on_the_stack_given() {
         .unwrap();
     assert!(used > 0);
 }
+
+#[test]
+fn the_type_map_gives_the_stacks_around_each_instruction_by_location() {
+    // Locations count nodes in pre-order: 0 the script, 1 `parameter`,
+    // 2 `unit`, 3 `storage`, 4 `nat`, 5 `code`, 6 the code's block, 7 `CDR`,
+    // 8 `NIL`, 9 `operation`, 10 `PAIR`.
+    let script = expr("{ parameter unit ; storage nat ; code { CDR ; NIL operation ; PAIR } }");
+    let mut gas = Gas::new(10_000_000);
+    let mut checker = Checker::new(&mut gas).with_type_map(&script);
+    checker.check_script(&script).unwrap();
+    let map: Vec<(usize, String, String)> = checker
+        .type_map()
+        .unwrap()
+        .entries
+        .iter()
+        .map(|(loc, before, after)| {
+            let text = |s: &[Type]| s.iter().map(Type::to_string).collect::<Vec<_>>().join(" : ");
+            (*loc, text(before), text(after))
+        })
+        .collect();
+    assert_eq!(
+        map,
+        vec![
+            (7, "pair unit nat".into(), "nat".into()),
+            (8, "nat".into(), "list operation : nat".into()),
+            (10, "list operation : nat".into(), "pair (list operation) nat".into()),
+            (6, "pair unit nat".into(), "pair (list operation) nat".into()),
+        ]
+    );
+}

@@ -422,6 +422,21 @@ fn run_code_and_pack_data_helpers() {
         "{errors}"
     );
     assert_eq!(helper("run_code", json!({"script": go})).unwrap_err().0, 400);
+    // The type map of `go`: CAR, NIL, PAIR and the code block.
+    let checked = helper("typecheck_code", json!({"program": go, "gas": "10000"})).unwrap();
+    let map = checked["type_map"].as_array().unwrap();
+    assert_eq!(map.len(), 4, "{checked}");
+    assert_eq!(
+        map[0]["stack_before"],
+        json!([{"prim": "pair", "args": [{"prim": "string"}, {"prim": "string"}]}])
+    );
+    assert!(checked["gas"].as_str().unwrap().parse::<u64>().unwrap() < 10_000_000);
+    let (status, _) = helper(
+        "typecheck_code",
+        json!({"program": expr("{ parameter unit ; storage unit ; code { CAR ; ADD } }").to_json()}),
+    )
+    .unwrap_err();
+    assert_eq!(status, 400);
     // PACK as Octez's `hash data`: 1 is 0x050001; a 4-comb is nested pairs.
     assert_eq!(
         helper("pack_data", json!({"data": {"int": "1"}, "type": {"prim": "nat"}})).unwrap()["packed"],
