@@ -43,6 +43,13 @@ fn run(l1: &L1, key: &SecretKey, kind: OperationKind) -> Value {
     l1.metadata(&hash).remove(0)
 }
 
+/// The content failed, its first error being `id`.
+fn failed_with(metadata: &Value, id: &str) {
+    let result = &metadata["operation_result"];
+    assert_eq!(result["status"], "failed", "{result}");
+    assert!(result["errors"][0]["id"].as_str().unwrap().ends_with(id), "{result}");
+}
+
 fn applied(metadata: &Value) -> &Value {
     let result = &metadata["operation_result"];
     assert_eq!(result["status"], "applied", "{metadata:#}");
@@ -256,15 +263,7 @@ fn seed_003_forwarder_to_echo_and_outbox_calls_to_go() {
     // The documentation's message: `37` for a `string` parameter.
     let (metadata, message) = execute_output(&l1, &core, &bob, rollup, cemented, level, 0);
     assert_eq!(message, outbox_call("37"));
-    let result = &metadata["operation_result"];
-    assert_eq!(result["status"], "failed");
-    assert!(
-        result["errors"][0]["id"]
-            .as_str()
-            .unwrap()
-            .ends_with("michelson_v1.bad_contract_parameter"),
-        "{result}"
-    );
+    failed_with(&metadata, "michelson_v1.bad_contract_parameter");
     assert_eq!(storage(&l1, go), json!({"string": ""}), "nothing changed");
 
     // A string goes through: `go` is called by the rollup and stores it.
@@ -283,15 +282,7 @@ fn seed_003_forwarder_to_echo_and_outbox_calls_to_go() {
 
     // Typed: an `int` for a `string` entrypoint fails when the call runs…
     let (metadata, _) = execute_output(&l1, &core, &bob, rollup, cemented, level, 2);
-    let result = &metadata["operation_result"];
-    assert_eq!(result["status"], "failed");
-    assert!(
-        result["errors"][0]["id"]
-            .as_str()
-            .unwrap()
-            .ends_with("michelson_v1.bad_contract_parameter"),
-        "{result}"
-    );
+    failed_with(&metadata, "michelson_v1.bad_contract_parameter");
     assert_eq!(storage(&l1, go), json!({"string": "37"}));
     // …a `string` is stored.
     let (metadata, _) = execute_output(&l1, &core, &bob, rollup, cemented, level, 3);
