@@ -38,6 +38,9 @@ pub(crate) type PendingOperation = (Sender, Transfer, Option<Micheline>);
 /// Where a contract sends units of one token.
 type TicketSends = Vec<(Destination, BigInt)>;
 
+/// Milligas per value node walked to count tickets.
+const TICKET_SCAN_NODE: u64 = 10;
+
 /// Milligas of a storage write (Octez: 200 gas plus 4 per byte).
 const STORAGE_WRITE_BASE: u64 = 200_000;
 
@@ -351,6 +354,9 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
     ) -> Result<Vec<Json>, L1Error> {
         let old = TicketAmounts::of_value(storage_ty, old_storage);
         let new = TicketAmounts::of_value(storage_ty, &outcome.storage);
+        // Counting walks every ticket-holding part of the storage: paid
+        // per node, so a large storage costs its callers, not the chain.
+        self.charge(TICKET_SCAN_NODE * (old.visited() + new.visited() + received.visited()))?;
         let mut sent: BTreeMap<Vec<u8>, (TicketToken, TicketSends)> = BTreeMap::new();
         for operation in &outcome.operations {
             let tickets = TicketAmounts::of_value(&operation.parameter_ty, &operation.parameter);

@@ -98,9 +98,13 @@ pub fn row_key_of_posted(
     blake2b_256(&Micheline::Seq(parts).to_bytes())
 }
 
-/// Units of each token, by token id.
+/// Units of each token, by token id, and how many value nodes were
+/// visited to count them (what counting costs).
 #[derive(Debug, Clone, Default)]
-pub struct TicketAmounts(BTreeMap<Vec<u8>, (TicketToken, BigInt)>);
+pub struct TicketAmounts {
+    amounts: BTreeMap<Vec<u8>, (TicketToken, BigInt)>,
+    visited: u64,
+}
 
 fn has_tickets(ty: &Type) -> bool {
     match ty {
@@ -125,6 +129,7 @@ impl TicketAmounts {
         if !has_tickets(ty) {
             return;
         }
+        self.visited += 1;
         match (ty, value) {
             (Type::Ticket(content_type), Value::Ticket(ticket)) => self.add(
                 TicketToken {
@@ -156,25 +161,34 @@ impl TicketAmounts {
 
     /// Adds `amount` units of `token`.
     pub fn add(&mut self, token: TicketToken, amount: &BigInt) {
-        let entry = self.0.entry(token.id()).or_insert_with(|| (token, BigInt::default()));
+        let entry = self
+            .amounts
+            .entry(token.id())
+            .or_insert_with(|| (token, BigInt::default()));
         entry.1 += amount;
     }
 
     /// Units of the token with this id.
     pub fn get(&self, id: &[u8]) -> BigInt {
-        self.0
+        self.amounts
             .get(id)
             .map_or_else(BigInt::default, |(_, amount)| amount.clone())
     }
 
     /// Tokens and units, by id.
     pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &(TicketToken, BigInt))> {
-        self.0.iter()
+        self.amounts.iter()
+    }
+
+    /// Value nodes visited while counting (nodes of types without tickets
+    /// are skipped, not visited).
+    pub fn visited(&self) -> u64 {
+        self.visited
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.amounts.is_empty()
     }
 }
 
