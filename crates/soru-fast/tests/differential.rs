@@ -442,3 +442,52 @@ fn an_event_inside_a_segment_that_crosses_the_limit() {
         }
     }
 }
+
+/// `bridge`: internal Transfers to the rollup (the oracle's metadata
+/// address) become withdrawals in the outbox, others are ignored; both
+/// engines agree on every level.
+#[test]
+fn the_bridge_kernel_agrees_with_the_pvm() {
+    use soru_core::base58::{ContractKt1Hash, SmartRollupAddress};
+    use soru_core::inbox::{InboxMessage, InternalMessage, Transfer};
+    use soru_core::micheline::Micheline;
+
+    let transfer = |destination: [u8; 20], amount: u32| {
+        let payload: Micheline = format!(
+            "Pair 0x00006b82198cb179e8306c1bedd08f12dc863f328886 (Pair 0x01{}00 (Pair Unit {amount}))",
+            "22".repeat(20)
+        )
+        .parse()
+        .expect("payload");
+        InboxMessage::Internal(InternalMessage::Transfer(Transfer {
+            payload,
+            sender: ContractKt1Hash([0x22; 20]),
+            source: soru_core::PublicKeyHash::ed25519([0x33; 20]),
+            destination: SmartRollupAddress(destination),
+        }))
+    };
+    let levels = vec![
+        vec![transfer([0x11; 20], 1_000)],
+        vec![transfer([0x44; 20], 5), InboxMessage::External(b"x".to_vec())],
+        vec![transfer([0x11; 20], 7), transfer([0x11; 20], 8)],
+    ];
+    let mut engine = FastEngine::new().expect("engine");
+    let oracle: Arc<dyn RevealOracle> = Arc::new(Oracle::default());
+    let mut pvm = Pvm::install_boot_sector(&config(TPS), &kernel("bridge")).expect("genesis");
+    for (i, messages) in levels.iter().enumerate() {
+        let level = i as u32 + 1;
+        let inputs = soru_pvm::inbox::level_inputs(level, common::info(), messages);
+        let check = soru_fast::cross_check(&mut engine, &pvm, &inputs, &oracle).expect("cross-check");
+        assert_eq!(check.divergence, None, "level {level}");
+        assert_eq!(check.inputs_fed, inputs.len(), "level {level}: inputs read");
+        pvm = check.pvm;
+    }
+    assert_all_fast("bridge", engine.stats());
+    // One withdrawal per Transfer to this rollup: levels 1 and 3.
+    for (level, count) in [(1, 1), (2, 0), (3, 2)] {
+        for index in 0..3 {
+            let proved = soru_pvm::output_proof::prove_output(&pvm, level, index).is_ok();
+            assert_eq!(proved, index < count, "level {level}, message {index}");
+        }
+    }
+}
