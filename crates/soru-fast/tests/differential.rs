@@ -466,7 +466,7 @@ fn the_bridge_kernel_agrees_with_the_pvm() {
             destination: SmartRollupAddress(destination),
         }))
     };
-    let levels = vec![
+    let levels = [
         vec![transfer([0x11; 20], 1_000)],
         vec![transfer([0x44; 20], 5), InboxMessage::External(b"x".to_vec())],
         vec![transfer([0x11; 20], 7), transfer([0x11; 20], 8)],
