@@ -25,6 +25,15 @@ pub fn blake2b_160(data: &[u8]) -> [u8; 20] {
     hasher.finalize().into()
 }
 
+/// The hash of the `index`-th origination of operation `operation_hash`
+/// (Octez's origination nonce): blake2b-160(hash ‖ index as int32 BE).
+/// Contracts (`KT1…`) and smart rollups (`sr1…`) are both addressed by it.
+pub fn origination_hash(operation_hash: &[u8; 32], index: u32) -> [u8; 20] {
+    let mut nonce = operation_hash.to_vec();
+    nonce.extend_from_slice(&index.to_be_bytes());
+    blake2b_160(&nonce)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +58,15 @@ mod tests {
             blake2b_256(b"abc"),
             "concatenation is hashed as one stream"
         );
+    }
+
+    #[test]
+    fn origination_hashes_give_octez_addresses() {
+        // Octez's liquidity baking contracts: originated by the operation
+        // hash blake2b-256("Drip, drip, drip."), indices 0 and 1.
+        let hash = blake2b_256(b"Drip, drip, drip.");
+        let kt1 = |index| crate::base58::ContractKt1Hash(origination_hash(&hash, index)).to_base58();
+        assert_eq!(kt1(0), "KT1TxqZ8QtKvLu3V3JH7Gx58n7Co8pgtpQU5");
+        assert_eq!(kt1(1), "KT1AafHA1C1vk959wvHWBispY9Y2f3fxBUUo");
     }
 }

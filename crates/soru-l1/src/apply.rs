@@ -652,10 +652,7 @@ fn finish_calls(
     let storage = calls.storage_bytes;
     let allocation = calls.allocations * u64::from(params.origination_size);
     let internal = calls.internal_results;
-    let internal_milligas: u128 = internal
-        .iter()
-        .filter_map(|r| r["result"]["consumed_milligas"].as_str()?.parse::<u128>().ok())
-        .sum();
+    let internal_milligas = u128::from(calls.internal_milligas);
     let scratch = calls.scratch;
     if u128::from(storage + allocation) > content.storage_limit.0 {
         return Err(L1Error::StorageExhausted {
@@ -698,11 +695,7 @@ fn run_outbox(
     let mut calls = Calls::new(scratch, env, source, soru_michelson::Gas::new(budget));
     let executed = contracts::execute_outbox_transactions(&mut calls, rollup, batch)?;
     let own = budget - calls.gas.remaining();
-    let internal_own: u64 = calls
-        .internal_results
-        .iter()
-        .filter_map(|r| r["result"]["consumed_milligas"].as_str()?.parse::<u64>().ok())
-        .sum();
+    let internal_own = calls.internal_milligas;
     let fields = json!({"ticket_updates": executed.ticket_updates});
     finish_calls(
         calls,

@@ -14,9 +14,8 @@ use std::sync::Arc;
 
 use num_bigint::BigInt;
 use serde_json::{json, Value as Json};
-use soru_core::base58::{ChainId, ContractKt1Hash, OperationHash, SmartRollupAddress};
+use soru_core::base58::{ContractKt1Hash, OperationHash, SmartRollupAddress};
 use soru_core::encoding::Encode;
-use soru_core::hash::blake2b_160;
 use soru_core::inbox::{InboxMessage, InternalMessage, MAX_MESSAGE_SIZE};
 use soru_core::micheline::Micheline;
 use soru_core::PublicKeyHash;
@@ -132,11 +131,10 @@ fn runtime_error(contract: ContractKt1Hash, error: RuntimeError) -> L1Error {
     }
 }
 
-/// Bytes a script takes in storage: code and storage with their length
-/// prefixes, the storage in Optimized form.
-fn used_bytes(code: &Micheline, storage_ty: &Type, storage: &Value) -> u64 {
-    let storage_len = unparse(storage_ty, storage, Form::Optimized).to_bytes().len() as u64;
-    4 + code.to_bytes().len() as u64 + 4 + storage_len
+/// Bytes a script takes in storage: code and storage (Optimized), each
+/// with its 4-byte length prefix.
+fn used_bytes(code_size: u64, storage_size: u64) -> u64 {
+    4 + code_size + 4 + storage_size
 }
 
 /// Runs calls for one manager content: its gas, the payer of storage,
@@ -150,6 +148,8 @@ pub(crate) struct Calls<'s, 'a, 'e> {
     pub(crate) gas: Gas,
     /// Receipts of the internal operations, in execution order.
     pub(crate) internal_results: Vec<Json>,
+    /// Milligas the internal operations consumed.
+    pub(crate) internal_milligas: u64,
     /// Bytes of new storage to burn from the payer.
     pub(crate) storage_bytes: u64,
     /// Implicit accounts allocated (each burns `origination_size`).
@@ -164,6 +164,7 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
             payer,
             gas,
             internal_results: Vec::new(),
+            internal_milligas: 0,
             storage_bytes: 0,
             allocations: 0,
         }
@@ -177,29 +178,13 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
         })
     }
 
-    fn chain_id(&self) -> ChainId {
-        self.env.chain_id
-    }
-
     /// Moves `amount` mutez from `sender` to `to`.
     fn move_tez(&mut self, sender: Sender, to: &Destination, amount: u64) -> Result<Vec<Json>, L1Error> {
         if amount == 0 {
             return Ok(Vec::new());
         }
-        if let Sender::Implicit(pkh) = sender {
-            let balance = self.scratch.ledger().account(&pkh).map_or(0, |a| a.balance);
-            if balance < amount {
-                return Err(L1Error::BalanceTooLow {
-                    contract: pkh,
-                    balance,
-                    amount,
-                });
-            }
-        }
-        // Tez amounts are int64 in Tezos; larger ones cannot be paid.
-        let signed = i64::try_from(amount).map_err(|_| L1Error::TezOverflow)?;
         match sender {
-            Sender::Implicit(pkh) => self.scratch.credit(&pkh, -signed)?,
+            Sender::Implicit(pkh) => self.scratch.debit(&pkh, amount)?,
             Sender::Originated(kt1) => {
                 let contract = self.scratch.contract_mut(&kt1)?;
                 contract.balance = contract
@@ -218,7 +203,8 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
                 if self.scratch.ledger().account(pkh).is_none() {
                     self.allocations += 1;
                 }
-                self.scratch.credit(pkh, signed)?;
+                self.scratch
+                    .credit(pkh, i64::try_from(amount).map_err(|_| L1Error::TezOverflow)?)?;
             }
             Destination::Originated(kt1) => {
                 let contract = self.scratch.contract_mut(kt1)?;
@@ -226,6 +212,8 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
             }
             Destination::SmartRollup(_) => return Err(L1Error::RollupInvalidTransactionAmount),
         }
+        // Tez amounts are int64 in Tezos, so a paid amount fits one.
+        let signed = i64::try_from(amount).map_err(|_| L1Error::TezOverflow)?;
         Ok(vec![
             contract_json(&sender.destination(), -signed),
             contract_json(to, signed),
@@ -243,7 +231,7 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
         entrypoint: &str,
         argument: Argument,
     ) -> Result<(Json, Vec<Transfer>), L1Error> {
-        let (script, old_storage, code) = {
+        let (script, old_storage, code_size) = {
             let contract = self
                 .scratch
                 .ledger()
@@ -252,7 +240,7 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
             (
                 Arc::clone(&contract.script),
                 contract.storage.clone(),
-                contract.code.clone(),
+                contract.code_size,
             )
         };
         let balance_updates = self.move_tez(sender, &Destination::Originated(kt1), amount)?;
@@ -303,7 +291,7 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
             balance,
             now: self.env.timestamp.seconds,
             level: self.env.level,
-            chain_id: self.chain_id(),
+            chain_id: self.env.chain_id,
             chain: &view,
         };
         let outcome = run_script(&script, entrypoint, parameter, old_storage.clone(), &env, &mut self.gas)
@@ -315,7 +303,7 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
         let stored = unparse(&script.storage, &outcome.storage, Form::Optimized);
         let stored_len = stored.to_bytes().len() as u64;
         self.charge(STORAGE_WRITE_BASE + 4 * stored_len)?;
-        let used = used_bytes(&code, &script.storage, &outcome.storage);
+        let used = used_bytes(code_size, stored_len);
         let contract = self.scratch.contract_mut(&kt1)?;
         contract.storage = outcome.storage;
         contract.used_bytes = used;
@@ -503,7 +491,9 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
         if !matches!(destination, Destination::Originated(_)) {
             result["ticket_receipt"] = json!(ticket_receipt);
         }
-        result["consumed_milligas"] = json!((before - self.gas.remaining()).to_string());
+        let consumed = before - self.gas.remaining();
+        self.internal_milligas += consumed;
+        result["consumed_milligas"] = json!(consumed.to_string());
         receipt["result"] = result;
         self.internal_results.push(receipt);
         Ok(emitted)
@@ -559,12 +549,10 @@ impl<'s, 'a, 'e> Calls<'s, 'a, 'e> {
     }
 }
 
-/// The address of the `index`-th origination of operation `hash`:
-/// blake2b-160(hash ‖ index as int32 BE), as for rollups.
+/// The address of the `index`-th origination of operation `hash`, as for
+/// rollups.
 pub fn contract_address(hash: &OperationHash, index: u32) -> ContractKt1Hash {
-    let mut nonce = hash.0.to_vec();
-    nonce.extend_from_slice(&index.to_be_bytes());
-    ContractKt1Hash(blake2b_160(&nonce))
+    ContractKt1Hash(soru_core::hash::origination_hash(&hash.0, index))
 }
 
 /// What an origination stored.
@@ -598,13 +586,16 @@ pub(crate) fn originate(
         })?;
     // Stored as Octez stores it: `PUSH` constants in Optimized form.
     let code = soru_michelson::normalize_code(code, Form::Optimized);
-    let used = used_bytes(&code, &script.storage, &storage);
+    let code_size = code.to_bytes().len() as u64;
+    let storage_size = unparse(&script.storage, &storage, Form::Optimized).to_bytes().len() as u64;
+    let used = used_bytes(code_size, storage_size);
     calls.charge(2 * STORAGE_WRITE_BASE + 4 * used)?;
     calls.scratch.insert_contract(
         address,
         OriginatedContract {
             balance: 0,
             code,
+            code_size,
             script: Arc::new(script),
             storage,
             used_bytes: used,

@@ -58,6 +58,8 @@ pub struct OriginatedContract {
     pub balance: u64,
     /// The script as originated (`{ parameter … ; storage … ; code … }`).
     pub code: Micheline,
+    /// Bytes of `code` in binary (what storing it takes).
+    pub code_size: u64,
     /// The typechecked script.
     pub script: Arc<soru_michelson::Script>,
     /// The current storage.
@@ -274,6 +276,18 @@ impl<'a> Scratch<'a> {
             manager: None,
             bonds: BTreeMap::new(),
         })
+    }
+
+    /// Takes `amount` from an account's balance; refuses an overdraft
+    /// (`balance_too_low`), whatever the amount's size.
+    pub(crate) fn debit(&mut self, pkh: &PublicKeyHash, amount: u64) -> Result<(), L1Error> {
+        let account = self.account_mut(pkh).ok_or(L1Error::EmptyImplicitContract(*pkh))?;
+        account.balance = account.balance.checked_sub(amount).ok_or(L1Error::BalanceTooLow {
+            contract: *pkh,
+            balance: account.balance,
+            amount,
+        })?;
+        Ok(())
     }
 
     /// Adds `amount` (signed) to a balance; refuses underflow and overflow.

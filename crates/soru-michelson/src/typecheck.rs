@@ -396,7 +396,9 @@ impl<'a> Checker<'a> {
             "DUG" => {
                 let k = int_arg()?;
                 need!(n > k);
-                let t = stack.pop().expect("checked non-empty");
+                let Some(t) = stack.pop() else {
+                    return Err(bad_stack(&stack));
+                };
                 stack.insert(n - 1 - k, t);
                 live(Instr::Dug(k), stack)
             }
@@ -448,7 +450,9 @@ impl<'a> Checker<'a> {
             "SOME" => {
                 no_args()?;
                 need!(n >= 1);
-                let t = stack.pop().expect("checked");
+                let Some(t) = stack.pop() else {
+                    return Err(bad_stack(&stack));
+                };
                 stack.push(Type::Option(Box::new(t)));
                 live(Instr::Some, stack)
             }
@@ -483,7 +487,9 @@ impl<'a> Checker<'a> {
                 };
                 need!(n >= 1);
                 let other = Box::new(Type::parse(other)?);
-                let t = Box::new(stack.pop().expect("checked"));
+                let Some(t) = stack.pop().map(Box::new) else {
+                    return Err(bad_stack(&stack));
+                };
                 if name == "LEFT" {
                     stack.push(Type::Or(t, other));
                     live(Instr::Left, stack)

@@ -629,41 +629,12 @@ pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
                 None => Micheline::Int(t.clone()),
             }
         }
-        (_, Value::Address(a)) => {
-            if optimized {
-                Micheline::Bytes(a.to_bytes())
-            } else {
-                Micheline::String(a.to_text())
-            }
-        }
-        (_, Value::KeyHash(k)) => {
-            if optimized {
-                Micheline::Bytes(k.to_bytes())
-            } else {
-                Micheline::String(k.to_base58())
-            }
-        }
-        (_, Value::Key(k)) => {
-            if optimized {
-                Micheline::Bytes(k.to_bytes())
-            } else {
-                Micheline::String(k.to_base58())
-            }
-        }
-        (_, Value::Signature(s)) => {
-            if optimized {
-                Micheline::Bytes(s.as_bytes().to_vec())
-            } else {
-                Micheline::String(s.to_base58())
-            }
-        }
-        (_, Value::ChainId(c)) => {
-            if optimized {
-                Micheline::Bytes(c.0.to_vec())
-            } else {
-                Micheline::String(c.to_base58())
-            }
-        }
+        // Optimized writes these as bytes, Readable as base58 text.
+        (_, Value::Address(a)) => bytes_or_text(optimized, || a.to_bytes(), || a.to_text()),
+        (_, Value::KeyHash(k)) => bytes_or_text(optimized, || k.to_bytes(), || k.to_base58()),
+        (_, Value::Key(k)) => bytes_or_text(optimized, || k.to_bytes(), || k.to_base58()),
+        (_, Value::Signature(sig)) => bytes_or_text(optimized, || sig.as_bytes().to_vec(), || sig.to_base58()),
+        (_, Value::ChainId(c)) => bytes_or_text(optimized, || c.0.to_vec(), || c.to_base58()),
         (Type::Option(t), Value::Option(v)) => match v {
             Some(v) => prim("Some", vec![unparse(t, v, form)]),
             None => prim("None", vec![]),
@@ -761,6 +732,14 @@ pub fn unparse(ty: &Type, value: &Value, form: Form) -> Micheline {
         ),
         (_, Value::Left(v)) => prim("Left", vec![unparse(&Type::Unit, v, form)]),
         (_, Value::Right(v)) => prim("Right", vec![unparse(&Type::Unit, v, form)]),
+    }
+}
+
+fn bytes_or_text(optimized: bool, bytes: impl FnOnce() -> Vec<u8>, text: impl FnOnce() -> String) -> Micheline {
+    if optimized {
+        Micheline::Bytes(bytes())
+    } else {
+        Micheline::String(text())
     }
 }
 

@@ -34,10 +34,12 @@
 //! The serde_json value type is not named here (it is not a dependency of
 //! this crate); it is reached through `Micheline::to_json`.
 
-use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+#[path = "pytezos/python.rs"]
+mod python;
 
+use std::collections::BTreeMap;
+
+use python::{pytezos_python, run_python};
 use soru_core::base58::{ChainId, ContractKt1Hash};
 use soru_core::micheline::Micheline;
 use soru_core::PublicKeyHash;
@@ -503,25 +505,6 @@ fn run_soru(case: &Case) -> (Outcome, String) {
 
 // ------------------------------------------------------------------ pytezos
 
-/// Where pytezos is: `$SORU_PYTEZOS_PYTHON`, else `python3` (the
-/// convention of soru's other pytezos test).
-fn python() -> Option<String> {
-    let python = std::env::var("SORU_PYTEZOS_PYTHON").unwrap_or_else(|_| "python3".into());
-    let found = Command::new(&python)
-        .args(["-c", "import pytezos"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if found {
-        Some(python)
-    } else if std::env::var_os("SORU_REQUIRE_PYTEZOS").is_some() {
-        panic!("{python} cannot import pytezos, and SORU_REQUIRE_PYTEZOS is set");
-    } else {
-        eprintln!("pytezos is not installed for {python}: not checked (set SORU_PYTEZOS_PYTHON)");
-        None
-    }
-}
-
 /// `text` parsed as JSON, into the type of `witness` (serde_json's value,
 /// which this crate cannot name).
 fn parse_json_like<T: std::str::FromStr>(_witness: &T, text: &str) -> T
@@ -547,26 +530,11 @@ fn run_pytezos(python: &str, cases: &[Case]) -> Vec<PyResult> {
         "[\n{}\n]",
         cases.iter().map(Case::to_json).collect::<Vec<_>>().join(",\n")
     );
-    let mut child = Command::new(python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pytezos/interpret.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the harness starts");
-    child
-        .stdin
-        .take()
-        .expect("a stdin")
-        .write_all(input.as_bytes())
-        .expect("the harness reads its cases");
-    let output = child.wait_with_output().expect("the harness ends");
-    assert!(
-        output.status.success(),
-        "interpret.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let text = run_python(
+        python,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pytezos/interpret.py"),
+        &input,
     );
-    let text = String::from_utf8(output.stdout).expect("UTF-8 output");
     let witness = Micheline::Seq(vec![]).to_json();
     let all = parse_json_like(&witness, &text);
     let micheline = |v| Micheline::from_json(v).unwrap_or_else(|e| panic!("bad Micheline from pytezos ({e})"));
@@ -676,7 +644,7 @@ fn want_outcome(case: &Case, want: &Want) -> Outcome {
 
 #[test]
 fn soru_and_pytezos_agree() {
-    let Some(python) = python() else { return };
+    let Some(python) = pytezos_python() else { return };
     let cases = cases();
     let mut names = std::collections::BTreeSet::new();
     for case in &cases {

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 
 use soru_core::base58::{CommitmentHash, SmartRollupAddress, StateHash};
 use soru_core::commitment::NumberOfTicks;
-use soru_core::hash::blake2b_160;
 use soru_core::micheline::Micheline;
 use soru_core::params::SmartRollupParams;
 use soru_core::{Commitment, PublicKeyHash};
@@ -220,9 +219,7 @@ pub struct Origination {
 /// The address of the `origination_index`-th origination of the
 /// operation `operation_hash`: blake2b-160(hash ‖ index as int32 BE).
 pub fn rollup_address(operation_hash: &[u8; 32], origination_index: u32) -> SmartRollupAddress {
-    let mut nonce = operation_hash.to_vec();
-    nonce.extend_from_slice(&origination_index.to_be_bytes());
-    SmartRollupAddress(blake2b_160(&nonce))
+    SmartRollupAddress(soru_core::hash::origination_hash(operation_hash, origination_index))
 }
 
 /// Type constructors a rollup's parameter type may use, with their arity

@@ -9,34 +9,17 @@
 //! set, as CI sets it.
 
 mod common;
-
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "../../soru-michelson/tests/pytezos/python.rs"]
+mod python;
 
 use common::{bootstrap, L1};
+use python::{pytezos_python, run_python};
 use serde_json::json;
 use soru_l1::chain::BOOTSTRAP_SECRET_KEYS;
 
-fn python() -> Option<String> {
-    let python = std::env::var("SORU_PYTEZOS_PYTHON").unwrap_or_else(|_| "python3".into());
-    let found = Command::new(&python)
-        .args(["-c", "import pytezos"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if found {
-        Some(python)
-    } else if std::env::var_os("SORU_REQUIRE_PYTEZOS").is_some() {
-        panic!("{python} cannot import pytezos, and SORU_REQUIRE_PYTEZOS is set");
-    } else {
-        eprintln!("pytezos is not installed for {python}: not checked (set SORU_PYTEZOS_PYTHON)");
-        None
-    }
-}
-
 #[test]
 fn operations_signed_by_pytezos_are_accepted() {
-    let Some(python) = python() else { return };
+    let Some(python) = pytezos_python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let l1 = L1::start(dir.path());
     l1.bake();
@@ -53,25 +36,12 @@ fn operations_signed_by_pytezos_are_accepted() {
         "storage_limit": 0,
         "messages": [hex::encode(b"from pytezos"), "00ff"],
     });
-    let mut child = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pytezos/forge.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "forge.py failed");
-    let lines: Vec<String> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let output = run_python(
+        &python,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pytezos/forge.py"),
+        &request.to_string(),
+    );
+    let lines: Vec<String> = output.lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 2);
 
     let balance = |pkh: &soru_core::PublicKeyHash| -> u64 {

@@ -174,11 +174,10 @@ struct Metadata {
 impl soru_fast::RevealOracle for Metadata {
     fn reveal(&self, request: &soru_pvm::RevealRequest) -> Option<Vec<u8>> {
         match request {
-            soru_pvm::RevealRequest::Metadata => {
-                let mut bytes = self.rollup.0.to_vec();
-                bytes.extend_from_slice(&self.origination_level.to_be_bytes());
-                Some(bytes)
-            }
+            soru_pvm::RevealRequest::Metadata => Some(soru_protocol::refutation_proof::metadata(
+                &self.rollup,
+                self.origination_level,
+            )),
             soru_pvm::RevealRequest::RawData(_) => None,
         }
     }
